@@ -1,0 +1,222 @@
+"""What create, read, update and delete mean for an Iterable connection, in Fivetran API calls.
+
+Each function takes a `FivetranClient` and canonical property bags (see `model.canonical_inputs`) and
+returns Fivetran's view of the connection. This is where the promises live that the Pulumi side relies on:
+a create never leaves a connection behind that the state would not know about (a lost reply is resolved by
+looking the connection up, failed setup tests under the `fail` policy delete what was just created), a
+change whose setup tests fail is rolled back, and deleting a connection that is already gone succeeds.
+Nothing here knows about Pulumi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provider.client import FivetranClient
+from provider.errors import ConflictError, FivetranError, NotFoundError, OutcomeUnknownError
+from provider.model import TEST_FLAGS, SetupTestPolicy, create_body, inputs_from_api, patch_body
+
+# Setup-test statuses that mean the connection cannot sync (Fivetran also reports PASSED, SKIPPED, WARNING).
+FAILING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED"})
+# How many times a create whose reply was lost is looked up and, when nothing was created, sent again.
+CREATE_ATTEMPTS = 3
+
+
+class IterableConnectionError(Exception):
+    """Base of the errors this module raises; the message says what happened and what to do."""
+
+
+class GroupNotFoundError(IterableConnectionError):
+    pass
+
+
+class ConnectionExistsError(IterableConnectionError):
+    pass
+
+
+class SetupTestsFailedError(IterableConnectionError):
+    pass
+
+
+def failing_tests(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The setup tests in a connection response that did not pass."""
+    return [t for t in data.get("setup_tests") or [] if t.get("status") in FAILING_TEST_STATUSES]
+
+
+def _describe_tests(tests: list[dict[str, Any]]) -> str:
+    return "; ".join(f"'{t.get('title', '?')}' {t.get('status')}: {t.get('message') or 'no message'}"
+                     for t in tests)
+
+
+def create(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]:
+    """Create (or, with `adopt_existing`, adopt) the connection and return Fivetran's view of it."""
+    group_id, schema = desired["group_id"], desired["config"]["schema"]
+    try:
+        client.get_group(group_id)
+    except NotFoundError as missing:
+        raise GroupNotFoundError(
+            f"group_id: destination group '{group_id}' was not found in Fivetran ({missing.code or 'NotFound'}); "
+            "set group_id to the id of an existing destination group (Fivetran dashboard > Destinations, or "
+            "GET /v1/groups)"
+        ) from None
+
+    existing = client.list_connections(group_id, schema)
+    if existing:
+        return _adopt_or_refuse(client, existing[0], desired)
+
+    data = _create_exactly_once(client, desired)
+    failed = failing_tests(data)
+    if failed and desired.get("setup_test_policy", SetupTestPolicy.FAIL) == SetupTestPolicy.FAIL:
+        client.delete_connection(data["id"])
+        raise SetupTestsFailedError(
+            f"setup tests failed for the new connection '{schema}', so it was deleted again and nothing was "
+            f"created: {_describe_tests(failed)}. Fix the cause (for an API key: an Iterable server-side key "
+            "with the right region), or set setup_test_policy: warn to keep a connection that fails its tests"
+        )
+    return _with_connect_card(client, data["id"], data, desired, previous=None) or data
+
+
+def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]:
+    """POST the connection; when the outcome is unknown, find what the POST made instead of posting twice."""
+    group_id, schema = desired["group_id"], desired["config"]["schema"]
+    body = create_body(desired)
+    last_error: FivetranError | None = None
+    for _ in range(CREATE_ATTEMPTS):
+        try:
+            return client.create_connection(body)
+        except OutcomeUnknownError as unknown:
+            last_error = unknown
+        except ConflictError:
+            # Someone created the schema between our lookup and our POST (or an earlier, lost POST of ours
+            # landed after all): look it up below.
+            pass
+        found = client.list_connections(group_id, schema)
+        if found:
+            connection = found[0]
+            if desired.get("run_setup_tests"):
+                # The lost reply carried the setup-test results; ask for them again.
+                return client.run_setup_tests(connection["id"], desired.get("trust_certificates", False),
+                                              desired.get("trust_fingerprints", False))
+            return client.get_connection(connection["id"])
+    raise FivetranError(
+        "create connection", f"the outcome stayed unknown after {CREATE_ATTEMPTS} attempts ({last_error}) and "
+        f"no connection with schema '{schema}' exists in group '{group_id}'",
+        hint="nothing was created; run `pulumi up` again when Fivetran is reachable",
+    )
+
+
+def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]
+                     ) -> dict[str, Any]:
+    schema, group_id = desired["config"]["schema"], desired["group_id"]
+    if not desired.get("adopt_existing"):
+        raise ConnectionExistsError(
+            f"config.schema: a connection with schema '{schema}' already exists in group '{group_id}' "
+            f"(id '{existing['id']}', created {existing.get('created_at', 'earlier')}). To manage that connection "
+            "with Pulumi, set adopt_existing: true (it is then brought to the declared settings; this is also "
+            "the way to recover a connection created by an interrupted `pulumi up`); otherwise choose another "
+            "config.schema"
+        )
+    live = inputs_from_api(existing, previous={})
+    body = patch_body(live, desired)
+    if not body:
+        data = client.get_connection(existing["id"])
+        return _with_connect_card(client, existing["id"], data, desired, previous=None) or data
+    tests = bool(desired.get("run_setup_tests")) and "config" in body
+    data = client.modify_connection(existing["id"], {**body, **_test_flags(desired, tests)})
+    failed = failing_tests(data) if tests else []
+    if failed and desired.get("setup_test_policy") == SetupTestPolicy.FAIL:
+        revert = patch_body(desired, live)
+        revert.get("config", {}).pop("api_key", None)  # the previous key is unknown to us
+        if revert.get("config") == {}:
+            del revert["config"]
+        if revert:
+            client.modify_connection(existing["id"], {**revert, "run_setup_tests": False})
+        raise SetupTestsFailedError(
+            f"adopting connection '{existing['id']}' (schema '{schema}') failed its setup tests, so its previous "
+            f"settings were restored and it was not adopted: {_describe_tests(failed)}"
+        )
+    return _with_connect_card(client, existing["id"], data, desired, previous=None) or data
+
+
+def _test_flags(desired: Mapping[str, Any], run: bool) -> dict[str, Any]:
+    """The test-control flags for a PATCH: always explicit, because Fivetran runs tests unless told not to."""
+    if not run:
+        return {"run_setup_tests": False}
+    return {name: bool(desired.get(name)) for name in TEST_FLAGS}
+
+
+def read(client: FivetranClient, connection_id: str) -> dict[str, Any] | None:
+    """Fivetran's view of the connection, or None when it no longer exists."""
+    try:
+        return client.get_connection(connection_id)
+    except NotFoundError:
+        return None
+
+
+def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], new: Mapping[str, Any]
+           ) -> dict[str, Any] | None:
+    """Bring the connection from `old` to `new` (canonical inputs); None when no API call was needed.
+
+    Only what changed is sent. Setup tests run when the key or the Iterable config changed and
+    `run_setup_tests` is set, or when a test flag was just switched on; under the `fail` policy a change whose
+    tests fail is rolled back before the error is raised, so Fivetran keeps matching the state.
+    """
+    body = patch_body(old, new)
+    policy = new.get("setup_test_policy", SetupTestPolicy.FAIL)
+    data: dict[str, Any] | None = None
+    if body:
+        tests = bool(new.get("run_setup_tests")) and "config" in body
+        data = client.modify_connection(connection_id, {**body, **_test_flags(new, tests)})
+        failed = failing_tests(data) if tests else []
+        if failed and policy == SetupTestPolicy.FAIL:
+            client.modify_connection(connection_id, {**patch_body(new, old), "run_setup_tests": False})
+            raise SetupTestsFailedError(
+                f"setup tests failed after updating connection '{connection_id}', so the change was rolled "
+                f"back: {_describe_tests(failed)}. Fix the cause, or set setup_test_policy: warn to keep a "
+                "change that fails its tests"
+            )
+    elif _tests_switched_on(old, new):
+        data = client.run_setup_tests(connection_id, bool(new.get("trust_certificates")),
+                                      bool(new.get("trust_fingerprints")))
+        failed = failing_tests(data)
+        if failed and policy == SetupTestPolicy.FAIL:
+            raise SetupTestsFailedError(
+                f"setup tests failed for connection '{connection_id}': {_describe_tests(failed)}. Fix the cause, "
+                "or set setup_test_policy: warn"
+            )
+    return _with_connect_card(client, connection_id, data, new, previous=old)
+
+
+def _tests_switched_on(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    if not new.get("run_setup_tests"):
+        return False
+    return any(bool(new.get(flag)) and not bool(old.get(flag)) for flag in TEST_FLAGS)
+
+
+def _card_requested(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    card = new.get("connect_card_config")
+    return bool(card) and (old is None or card != old.get("connect_card_config"))
+
+
+def _with_connect_card(client: FivetranClient, connection_id: str, data: dict[str, Any] | None,
+                       desired: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Issue a Connect Card when `connect_card_config` is new or changed and the reply did not carry one.
+
+    Returns `data` with `connect_card` filled in; when `data` is None (nothing else was sent), a partial view
+    holding only the card.
+    """
+    has_card = data is not None and bool((data.get("connect_card") or {}).get("uri"))
+    if not _card_requested(previous, desired) or has_card:
+        return data
+    card_config = desired["connect_card_config"]
+    reply = client.create_connect_card(connection_id, card_config["redirect_uri"],
+                                       card_config.get("hide_setup_guide"))
+    merged = dict(data or {})
+    merged["connect_card"] = reply.get("connect_card", reply)
+    return merged
+
+
+def delete(client: FivetranClient, connection_id: str) -> None:
+    """Delete the connection; one that is already gone counts as deleted."""
+    client.delete_connection(connection_id)

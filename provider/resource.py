@@ -1,0 +1,282 @@
+"""The Pulumi side: the `IterableConnection` resource and its dynamic provider.
+
+The provider translates between Pulumi property bags and the model once, at the edge, and leaves the
+Fivetran calls to `operations`. It is pickled into the state by reference (`provider.resource`
+`IterableConnectionProvider`) and holds nothing when pickled: credentials and the HTTP client exist only in
+the provider process, created in `configure` and on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dynamic
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+from provider import operations
+from provider.client import FivetranClient
+from provider.errors import FivetranError
+from provider.diffing import declared_inputs, plan_diff
+from provider.model import SERVICE, check_inputs, inputs_from_api
+from provider.settings import ProviderSettings
+from provider.throttle import CreateThrottle
+
+# Outputs Fivetran computes; every input is echoed into the outputs beside them.
+COMPUTED_OUTPUTS = (
+    "connection_id",
+    "service",
+    "service_version",
+    "schema",
+    "connected_by",
+    "created_at",
+    "succeeded_at",
+    "failed_at",
+    "status",
+    "setup_tests",
+    "webhook_endpoint",
+    "project_type",
+    "connect_card_uri",
+)
+STATUS_FIELDS = ("setup_state", "sync_state", "update_state", "is_historical_sync", "tasks", "warnings")
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value that is not known yet (preview): the SDK's `Unknown`, or the raw sentinel."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
+
+
+class ProviderError(Exception):
+    """An error shown to the user as is: it names the operation or field, the cause and the fix."""
+
+
+class IterableConnectionProvider(dynamic.ResourceProvider):
+    """Create, read, update and delete Fivetran connections of service `iterable`."""
+
+    # The pickle is a constant reference to this class with no state, so it needs no encryption.
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._init_process_state()
+
+    def _init_process_state(self) -> None:
+        self._settings = ProviderSettings()
+        self._client: FivetranClient | None = None
+        self._lock = threading.Lock()
+
+    # The provider is pickled into the state: keep it a bare class reference, whatever it holds at runtime.
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        self._init_process_state()
+
+    def configure(self, req: dynamic.ConfigureRequest) -> None:
+        self._settings = ProviderSettings.load(req.config.get)
+        self._client = None
+
+    @property
+    def client(self) -> FivetranClient:
+        """The process's one client, created on first use (the engine calls from up to four threads)."""
+        with self._lock:
+            if self._client is None:
+                try:
+                    credentials = self._settings.credentials()
+                    throttle = CreateThrottle.parse(self._settings.create_limit)
+                except Exception as error:
+                    raise ProviderError(str(error)) from None
+                self._client = FivetranClient(credentials, create_throttle=throttle)
+            return self._client
+
+    # -- check and diff: no network --------------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
+        inputs, errors = check_inputs(declared_inputs(news), is_unknown)
+        failures = [dynamic.CheckFailure(error.path, error.reason) for error in errors]
+        return dynamic.CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        plan = plan_diff(declared_inputs(olds), declared_inputs(news), is_unknown)
+        return dynamic.DiffResult(changes=plan.has_changes, replaces=list(plan.replaces),
+                                  delete_before_replace=False)
+
+    # -- create, read, update, delete ------------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        desired = self._validated("create", props)
+        data = self._call("create connection", operations.create, self.client, desired)
+        return dynamic.CreateResult(data["id"], outputs(desired, data, previous={}))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        data = self._call(f"read connection '{id_}'", operations.read, self.client, id_)
+        if data is None:
+            return dynamic.ReadResult(None, {})  # gone: refresh drops it, the next `up` creates it again
+        inputs = inputs_from_api(data, previous=declared_inputs(props))
+        return dynamic.ReadResult(id_, outputs(inputs, data, previous=props), inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        desired = self._validated("update", news)
+        data = self._call(f"update connection '{id_}'", operations.update, self.client, id_,
+                          declared_inputs(olds), desired)
+        return dynamic.UpdateResult(outputs(desired, data or {}, previous=olds))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self._call(f"delete connection '{id_}'", operations.delete, self.client, id_)
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _validated(operation: str, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate again at apply time: values unknown during preview are known now."""
+        inputs, errors = check_inputs(declared_inputs(props), is_unknown)
+        if errors:
+            raise ProviderError(f"{operation}: invalid inputs: " + "; ".join(str(e) for e in errors))
+        return inputs
+
+    @staticmethod
+    def _call(operation: str, function: Any, *args: Any) -> Any:
+        """Run an operation; any failure surfaces as one clear line (never with a secret in it)."""
+        try:
+            return function(*args)
+        except (operations.IterableConnectionError, ProviderError) as error:
+            raise ProviderError(f"{operation}: {error}") from None
+        except FivetranError as error:
+            raise ProviderError(f"{operation}: {error}") from None
+        except Exception as error:  # a bug of ours: say what it was without a wall of frames
+            raise ProviderError(f"{operation}: unexpected {type(error).__name__}: {error}") from None
+
+
+def outputs(inputs: Mapping[str, Any], data: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
+    """The resource's outputs: the declared inputs echoed, plus what Fivetran computes.
+
+    Computed values missing from `data` (an update that needed no API call) are carried over from the
+    previous outputs.
+    """
+    out: dict[str, Any] = {name: previous.get(name) for name in COMPUTED_OUTPUTS if previous.get(name) is not None}
+    if data:
+        config = data.get("config") or {}
+        status = data.get("status")
+        card = data.get("connect_card") or {}
+        computed = {
+            "connection_id": data.get("id"),
+            "service": data.get("service"),
+            "service_version": data.get("service_version"),
+            "schema": data.get("schema"),
+            "connected_by": data.get("connected_by"),
+            "created_at": data.get("created_at"),
+            "succeeded_at": data.get("succeeded_at"),
+            "failed_at": data.get("failed_at"),
+            "status": {k: status.get(k) for k in STATUS_FIELDS} if isinstance(status, Mapping) else None,
+            "setup_tests": [{"title": t.get("title"), "status": t.get("status"), "message": t.get("message") or ""}
+                            for t in data["setup_tests"]] if "setup_tests" in data else None,
+            "webhook_endpoint": config.get("endpoint"),
+            "project_type": config.get("project_type"),
+            "connect_card_uri": card.get("uri"),
+        }
+        out.update({key: value for key, value in computed.items() if value is not None})
+    if not inputs.get("connect_card_config"):
+        out.pop("connect_card_uri", None)
+    out.setdefault("service", SERVICE)
+    out.update(inputs)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The resource a Pulumi program declares.
+
+
+@dataclass
+class IterableConfigArgs:
+    """The Iterable `config` of a connection. Plain values or Pulumi inputs (outputs of other resources)."""
+
+    schema: pulumi.Input[str]
+    api_key: pulumi.Input[str] | None = None
+    account_region: pulumi.Input[str] | None = None
+    sync_mode: pulumi.Input[str] | None = None
+    events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    custom_event_sync_mode: pulumi.Input[str] | None = None
+    custom_events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    historical_sync_limit: pulumi.Input[str] | None = None
+    historical_sync_limit_date: pulumi.Input[str] | None = None
+    historic_sync_time_frame: pulumi.Input[str] | None = None
+
+
+@dataclass
+class IterableConnectionArgs:
+    """The inputs of an `IterableConnection`: Fivetran's create-request names, plus two project options.
+
+    `config` may be an `IterableConfigArgs` or a plain dict with the same keys. Every input is validated by
+    `pulumi preview` (see the README for each input's type, default and rule).
+    """
+
+    group_id: pulumi.Input[str]
+    config: pulumi.Input[IterableConfigArgs | Mapping[str, Any]]
+    paused: pulumi.Input[bool] | None = None
+    pause_after_trial: pulumi.Input[bool] | None = None
+    sync_frequency: pulumi.Input[int] | None = None
+    schedule_type: pulumi.Input[str] | None = None
+    daily_sync_time: pulumi.Input[str] | None = None
+    data_delay_sensitivity: pulumi.Input[str] | None = None
+    data_delay_threshold: pulumi.Input[int] | None = None
+    trust_certificates: pulumi.Input[bool] | None = None
+    trust_fingerprints: pulumi.Input[bool] | None = None
+    run_setup_tests: pulumi.Input[bool] | None = None
+    networking_method: pulumi.Input[str] | None = None
+    proxy_agent_id: pulumi.Input[str] | None = None
+    private_link_id: pulumi.Input[str] | None = None
+    hybrid_deployment_agent_id: pulumi.Input[str] | None = None
+    destination_configuration: pulumi.Input[Mapping[str, Any]] | None = None
+    connect_card_config: pulumi.Input[Mapping[str, Any]] | None = None
+    adopt_existing: pulumi.Input[bool] | None = None
+    setup_test_policy: pulumi.Input[str] | None = None
+
+    def to_props(self) -> dict[str, Any]:
+        """The property bag sent to the engine; the Iterable API key always travels as a secret."""
+        props = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        config = props["config"]
+        if isinstance(config, IterableConfigArgs):
+            config = asdict(config)
+        if isinstance(config, Mapping):
+            config = {key: value for key, value in config.items() if value is not None}
+            if config.get("api_key") is not None:
+                config["api_key"] = pulumi.Output.secret(config["api_key"])
+        else:  # an Output of the whole config: it may hold the key, so all of it is secret
+            config = pulumi.Output.secret(config)
+        props["config"] = config
+        return props
+
+
+class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConnection"):
+    """A Fivetran connection of service `iterable`; its Pulumi type is
+    `pulumi-python:dynamic/fivetran:IterableConnection`."""
+
+    connection_id: pulumi.Output[str]
+    service: pulumi.Output[str]
+    service_version: pulumi.Output[int]
+    schema: pulumi.Output[str]
+    connected_by: pulumi.Output[str]
+    created_at: pulumi.Output[str]
+    succeeded_at: pulumi.Output[str]
+    failed_at: pulumi.Output[str]
+    status: pulumi.Output[dict[str, Any]]
+    setup_tests: pulumi.Output[list[dict[str, Any]]]
+    webhook_endpoint: pulumi.Output[str]
+    project_type: pulumi.Output[str]
+    connect_card_uri: pulumi.Output[str]
+    group_id: pulumi.Output[str]
+    config: pulumi.Output[dict[str, Any]]
+    paused: pulumi.Output[bool]
+    sync_frequency: pulumi.Output[int]
+
+    def __init__(self, resource_name: str, args: IterableConnectionArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        props: dict[str, Any] = {name: None for name in COMPUTED_OUTPUTS}
+        # Every input becomes an output attribute too, so a program can read back what it declared.
+        props.update({f.name: None for f in fields(IterableConnectionArgs)})
+        props.update(args.to_props())
+        # The Connect Card URI lets whoever holds it set the connection's key: keep it encrypted.
+        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["connect_card_uri"])
+        super().__init__(IterableConnectionProvider(), resource_name, props,
+                         pulumi.ResourceOptions.merge(opts, secret_outputs))

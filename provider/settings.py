@@ -1,0 +1,68 @@
+"""Where the provider finds its Fivetran credentials and endpoint: stack config first, then the environment.
+
+| stack config           | environment                  | meaning                                            |
+| ---------------------- | ---------------------------- | -------------------------------------------------- |
+| `fivetran:apiKey`      | `FIVETRAN_API_KEY`           | Fivetran API key                                   |
+| `fivetran:apiSecret`   | `FIVETRAN_API_SECRET`        | Fivetran API secret (set it with `--secret`)       |
+| `fivetran:apiUrl`      | `FIVETRAN_API_URL`           | API base URL, default `https://api.fivetran.com/v1` |
+| `fivetran:createLimit` | `FIVETRAN_CREATE_LIMIT`      | client-side create throttle `COUNT/SECONDS`, default `20/60`, `0` = off |
+
+Nothing here is ever pickled: settings are read in the provider process, in `configure`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from provider.client import FivetranCredentials
+
+DEFAULT_API_URL = "https://api.fivetran.com/v1"
+DEFAULT_CREATE_LIMIT = "20/60"
+
+_SOURCES = {
+    "api_key": ("fivetran:apiKey", "FIVETRAN_API_KEY"),
+    "api_secret": ("fivetran:apiSecret", "FIVETRAN_API_SECRET"),
+    "api_url": ("fivetran:apiUrl", "FIVETRAN_API_URL"),
+    "create_limit": ("fivetran:createLimit", "FIVETRAN_CREATE_LIMIT"),
+}
+
+
+class MissingCredentialsError(Exception):
+    """The Fivetran API key or secret is set neither in stack config nor in the environment."""
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    api_key: str | None = field(default=None, repr=False)
+    api_secret: str | None = field(default=None, repr=False)
+    api_url: str = DEFAULT_API_URL
+    create_limit: str = DEFAULT_CREATE_LIMIT
+
+    @classmethod
+    def load(cls, config_get: Callable[[str], str | None], environ: Mapping[str, str] | None = None
+             ) -> ProviderSettings:
+        """Read each setting from stack config (`config_get("fivetran:apiKey")`), else the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, str] = {}
+        for name, (config_key, env_key) in _SOURCES.items():
+            value = config_get(config_key) or environ.get(env_key)
+            if value:
+                values[name] = value.strip()
+        return cls(**values)
+
+    def credentials(self) -> FivetranCredentials:
+        """The credentials for the client; raises a message naming both ways to set what is missing."""
+        missing = [name for name, value in (("apiKey", self.api_key), ("apiSecret", self.api_secret)) if not value]
+        if missing:
+            config_keys = " and ".join(f"fivetran:{name}" for name in missing)
+            env_keys = " and ".join(_SOURCES["api_key" if n == "apiKey" else "api_secret"][1] for n in missing)
+            raise MissingCredentialsError(
+                f"Fivetran credentials are missing: {config_keys}. Set them in the stack config "
+                "(`pulumi config set fivetran:apiKey <key>` and `pulumi config set --secret fivetran:apiSecret "
+                f"<secret>`), or export {env_keys} in the shell that runs pulumi"
+            )
+        assert self.api_key and self.api_secret
+        return FivetranCredentials(api_key=self.api_key, api_secret=self.api_secret,
+                                   base_url=self.api_url.rstrip("/"))
