@@ -1,0 +1,480 @@
+"""The Fivetran REST client: session, auth, headers, timeouts, retries, throttle, typed errors, redaction.
+
+It knows nothing of Pulumi: it sends the JSON bodies it is given and returns the `data` of Fivetran's
+envelope as plain dicts. One client is meant to be shared by the threads of a provider process.
+
+Retry rules (see the reference, section 10):
+- 429 is retried for every method (nothing was done), after `Retry-After` (each wait capped at
+  `max_wait_s`); when Fivetran asks for longer than the call's remaining budget, `RateLimitedError` at once.
+- 500/502/503/504, dropped connections and read timeouts are retried, with exponential backoff and full
+  jitter, for requests that are safe to repeat: GET, PATCH (absolute values), DELETE, and the POSTs that
+  only run tests or issue a Connect Card.
+- A create (POST /connections) is not safe to repeat: a server error or a lost reply raises
+  `OutcomeUnknownError`, and the caller looks the connection up by group and schema.
+- A request that never left (connection refused, connect timeout) is retried for every method.
+- Other 4xx are not retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, NoReturn
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError
+
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    FivetranError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    Redactor,
+    TransportError,
+    error_from_response,
+    retry_after_s,
+)
+from .throttle import CreateThrottle
+from .version import __version__
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CREATE_THROTTLE",
+    "AuthenticationError",
+    "ConflictError",
+    "CreateThrottle",
+    "FivetranClient",
+    "FivetranCredentials",
+    "FivetranError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "RateLimitedError",
+    "RetryPolicy",
+    "TransportError",
+]
+
+DEFAULT_BASE_URL = "https://api.fivetran.com/v1"
+USER_AGENT = f"pulumi-fivetran-iterable/{__version__} python-requests/{requests.__version__}"
+ACCEPT_CONNECTIONS = "application/json;version=2"
+ACCEPT_OTHER = "application/json"  # the API declares plain JSON for /groups
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+# Config keys whose values the client treats as secrets when it sends them.
+SECRET_KEY_SUFFIXES = ("api_key", "secret", "password", "token")
+OUTCOME_UNKNOWN_HINT = (
+    "Fivetran may or may not have done it; look the connection up (by group and schema) before trying again"
+)
+
+log = logging.getLogger("provider.client")
+
+
+@dataclass(frozen=True, repr=False)
+class FivetranCredentials:
+    """The Fivetran API key and secret, and the API's base URL (ending in `/v1`)."""
+
+    api_key: str
+    api_secret: str
+    base_url: str = DEFAULT_BASE_URL
+
+    def __post_init__(self) -> None:
+        base_url = self.base_url.strip().rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"the Fivetran API URL (fivetran:apiUrl) is not an http(s) URL: {base_url!r}")
+        object.__setattr__(self, "base_url", base_url)
+
+    @property
+    def key_fingerprint(self) -> str:
+        """A short, non-reversible tag of the API key, to tell credentials apart in logs."""
+        return hashlib.sha256(self.api_key.encode()).hexdigest()[:8]
+
+    def __repr__(self) -> str:
+        return (
+            f"FivetranCredentials(api_key=<sha256:{self.key_fingerprint}>, api_secret=***, "
+            f"base_url={self.base_url!r})"
+        )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Timeouts and retry limits for each client call.
+
+    A call makes at most `max_attempts` requests and waits at most `budget_s` seconds in total (time spent
+    in the create throttle not counted). Backoff waits are random in `[0, min(max_wait_s, base_delay_s *
+    2**n)]` (full jitter). `sleep`, `clock` and `jitter` are injectable so tests run fast.
+    """
+
+    max_attempts: int = 6
+    base_delay_s: float = 0.5
+    max_wait_s: float = 30.0
+    budget_s: float = 300.0
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 90.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    jitter: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+
+    def backoff_s(self, attempt: int) -> float:
+        """The wait after failed attempt number `attempt` (1-based) when Fivetran gave no Retry-After."""
+        return self.jitter() * min(self.max_wait_s, self.base_delay_s * 2 ** (attempt - 1))
+
+
+DEFAULT_RETRY = RetryPolicy()
+# Fivetran's creation limit is per account, so clients in one process share one throttle by default.
+DEFAULT_CREATE_THROTTLE = CreateThrottle(20, 60.0)
+
+
+class _Reply(NamedTuple):
+    response: requests.Response
+    maybe_applied_before: bool  # an earlier attempt may have reached Fivetran and done the work
+
+
+class FivetranClient:
+    """A thread-safe client of the Fivetran REST API for connections.
+
+    Methods return the `data` object of Fivetran's reply and raise `FivetranError` subclasses. Every error
+    message and log line is redacted: the API key and secret, values added with `add_secret`, and secret
+    config values (`config.api_key`, ...) of every body the client sends never appear in them.
+    """
+
+    def __init__(
+        self,
+        credentials: FivetranCredentials,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        create_throttle: CreateThrottle | None = DEFAULT_CREATE_THROTTLE,
+        user_agent_suffix: str = "",
+    ) -> None:
+        self.credentials = credentials
+        self.retry = retry
+        self.create_throttle = create_throttle
+        self.user_agent = f"{USER_AGENT} {user_agent_suffix}".strip()
+        self._redactor = Redactor(credentials.api_key, credentials.api_secret)
+        self._lock = threading.Lock()
+        self._session: requests.Session | None = None
+        self._request_count = 0
+
+    # -- the API -------------------------------------------------------------------------------------------
+    def get_group(self, group_id: str) -> dict[str, Any]:
+        """`GET /groups/{id}`: the destination group (`id`, `name`, `created_at`)."""
+        return self._call("GET", f"/groups/{_segment(group_id)}", f"read group '{group_id}'")
+
+    def get_connection(self, connection_id: str) -> dict[str, Any]:
+        """`GET /connections/{id}`: the connection; `NotFoundError` when it does not exist."""
+        path = f"/connections/{_segment(connection_id)}"
+        return self._call("GET", path, f"read connection '{connection_id}'")
+
+    def list_connections(
+        self, group_id: str, schema: str | None = None, *, page_size: int = 1000
+    ) -> list[dict[str, Any]]:
+        """All connections of a group (only the one with `schema`, when given), following every page."""
+        operation = f"list connections in group '{group_id}'" + (f" with schema '{schema}'" if schema else "")
+        query = {"group_id": group_id, "schema": schema}
+        return [item for page in self._pages("/connections", operation, query, page_size) for item in page]
+
+    def create_connection(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`POST /connections` (throttled); raises `OutcomeUnknownError` when the outcome is unknown."""
+        self._register_secrets(body)
+        return self._call("POST", "/connections", "create connection", body=body, create=True)
+
+    def modify_connection(self, connection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`PATCH /connections/{id}` with the given fields; returns the updated connection."""
+        self._register_secrets(body)
+        path = f"/connections/{_segment(connection_id)}"
+        return self._call("PATCH", path, f"update connection '{connection_id}'", body=body)
+
+    def delete_connection(self, connection_id: str) -> bool:
+        """`DELETE /connections/{id}`: True when deleted, False when it was already gone.
+
+        A 404 after an attempt whose reply was lost counts as deleted (that attempt did it).
+        """
+        operation = f"delete connection '{connection_id}'"
+        reply = self._send("DELETE", f"/connections/{_segment(connection_id)}", operation, idempotent=True)
+        if reply.response.status_code == 404:
+            return reply.maybe_applied_before
+        self._data(reply.response, operation)
+        return True
+
+    def run_setup_tests(
+        self, connection_id: str, trust_certificates: bool = False, trust_fingerprints: bool = False
+    ) -> dict[str, Any]:
+        """`POST /connections/{id}/test`: runs the setup tests; the connection with `setup_tests`."""
+        body = {"trust_certificates": trust_certificates, "trust_fingerprints": trust_fingerprints}
+        path = f"/connections/{_segment(connection_id)}/test"
+        operation = f"run setup tests of connection '{connection_id}'"
+        return self._call("POST", path, operation, body=body, idempotent=True)
+
+    def create_connect_card(
+        self, connection_id: str, redirect_uri: str, hide_setup_guide: bool | None = None
+    ) -> dict[str, Any]:
+        """`POST /connections/{id}/connect-card`: a new Connect Card (`connect_card.token`, `.uri`)."""
+        config: dict[str, Any] = {"redirect_uri": redirect_uri}
+        if hide_setup_guide is not None:
+            config["hide_setup_guide"] = hide_setup_guide
+        path = f"/connections/{_segment(connection_id)}/connect-card"
+        operation = f"create connect card for connection '{connection_id}'"
+        return self._call("POST", path, operation, body={"connect_card_config": config}, idempotent=True)
+
+    # -- secrets, counting, lifetime -------------------------------------------------------------------------
+    def add_secret(self, value: str | None) -> None:
+        """Keep `value` out of every error message and log line from now on."""
+        self._redactor.add(value)
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret this client knows replaced by `***`."""
+        return self._redactor.redact(text)
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far (every attempt counts)."""
+        with self._lock:
+            return self._request_count
+
+    def close(self) -> None:
+        """Close the HTTP session (a later call opens a new one)."""
+        with self._lock:
+            session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    def __enter__(self) -> FivetranClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> NoReturn:
+        raise TypeError(
+            "FivetranClient cannot be pickled: it holds credentials and a live HTTP session. "
+            "Create it inside the provider process (from its configuration), not in the program."
+        )
+
+    def __repr__(self) -> str:
+        return f"FivetranClient({self.credentials!r})"
+
+    # -- one call: request, retries, error mapping ----------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        create: bool = False,
+        idempotent: bool | None = None,
+    ) -> dict[str, Any]:
+        safe = (method != "POST") if idempotent is None else idempotent
+        reply = self._send(method, path, operation, params=params, body=body, idempotent=safe, create=create)
+        return self._data(reply.response, operation)
+
+    def _pages(
+        self, path: str, operation: str, query: dict[str, Any], page_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        params = {key: value for key, value in query.items() if value is not None}
+        params["limit"] = page_size
+        seen: set[str] = set()
+        while True:
+            data = self._call("GET", path, operation, params=params)
+            yield list(data.get("items") or [])
+            cursor = data.get("next_cursor")
+            if not cursor:
+                return
+            if cursor in seen:
+                raise FivetranError(operation, "Fivetran returned the same page cursor twice; stopped paging")
+            seen.add(cursor)
+            params["cursor"] = cursor
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        idempotent: bool,
+        create: bool = False,
+    ) -> _Reply:
+        """Send a request under the retry rules of the module docstring; the final, non-retryable reply."""
+        policy = self.retry
+        throttle = self.create_throttle if create else None
+        headers = {"Accept": ACCEPT_CONNECTIONS if path.startswith("/connections") else ACCEPT_OTHER}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        started, throttled_s = policy.clock(), 0.0
+
+        def budget_left() -> float:
+            return policy.budget_s - (policy.clock() - started - throttled_s)
+
+        maybe_applied = False
+        failure: FivetranError | None = None
+        for attempt in range(1, policy.max_attempts + 1):
+            if throttle is not None:
+                throttled_s += throttle.acquire()
+            try:
+                response = self._once(method, path, attempt, params=params, data=data, headers=headers)
+            except requests.RequestException as exc:
+                reached, cause = self._describe(exc)
+                if reached is None:
+                    raise self._error(TransportError, operation, cause) from None
+                if reached and not idempotent:
+                    hint = OUTCOME_UNKNOWN_HINT
+                    raise self._error(OutcomeUnknownError, operation, cause, hint=hint) from None
+                maybe_applied = maybe_applied or reached
+                where = urlsplit(self.credentials.base_url).netloc
+                cause += f" (after {attempt} attempt{'s' if attempt > 1 else ''})"
+                hint = f"check that {where} is reachable"
+                failure = self._error(TransportError, operation, cause, hint=hint)
+                wait = policy.backoff_s(attempt)
+            else:
+                status = response.status_code
+                if status == 429:
+                    retry_after = retry_after_s(response)
+                    if throttle is not None:
+                        throttle.defer(policy.base_delay_s if retry_after is None else retry_after)
+                    if retry_after is not None and retry_after > budget_left():
+                        left = max(budget_left(), 0)
+                        hint = (
+                            f"Fivetran asked to wait {retry_after:g} s, more than the {left:.0f} s this call "
+                            "may still wait; run again after that time, or do fewer at once"
+                        )
+                        raise self._error_from_response(operation, response, hint=hint)
+                    hint = f"still rate limited after {attempt} attempts; try again later"
+                    failure = self._error_from_response(operation, response, hint=hint)
+                    wait = policy.backoff_s(attempt) if retry_after is None else retry_after
+                    wait = min(wait, policy.max_wait_s)
+                elif status in RETRYABLE_STATUSES:
+                    if not idempotent:
+                        unknown = OutcomeUnknownError
+                        raise self._error_from_response(
+                            operation, response, kind=unknown, hint=OUTCOME_UNKNOWN_HINT
+                        )
+                    failure = self._error_from_response(operation, response)
+                    maybe_applied = True
+                    wait = policy.backoff_s(attempt)
+                else:
+                    return _Reply(response, maybe_applied)
+            if attempt == policy.max_attempts or wait > budget_left():
+                break
+            log.debug("retrying %s %s in %.2f s", method, self.redact(path), wait)
+            policy.sleep(wait)
+        assert failure is not None
+        raise failure
+
+    def _once(self, method: str, path: str, attempt: int, **options: Any) -> requests.Response:
+        """One HTTP request, counted and logged (method, path, status, time; never bodies or headers)."""
+        policy = self.retry
+        sent_at = policy.clock()
+        try:
+            response = self._http().request(
+                method,
+                self.credentials.base_url + path,
+                timeout=(policy.connect_timeout_s, policy.read_timeout_s),
+                **options,
+            )
+        except requests.RequestException as exc:
+            self._count_request()
+            log.debug("%s %s -> %s (attempt %d)", method, self.redact(path), type(exc).__name__, attempt)
+            raise
+        self._count_request()
+        elapsed_ms = (policy.clock() - sent_at) * 1000
+        status = response.status_code
+        log.debug(
+            "%s %s -> %d in %.0f ms (attempt %d)", method, self.redact(path), status, elapsed_ms, attempt
+        )
+        return response
+
+    def _data(self, response: requests.Response, operation: str) -> dict[str, Any]:
+        """The `data` of a successful reply; a typed error for any other."""
+        if not 200 <= response.status_code < 300:
+            raise self._error_from_response(operation, response)
+        try:
+            envelope = response.json() if response.content else {}
+        except ValueError:
+            envelope = None
+        if not isinstance(envelope, dict):
+            problem = "Fivetran's reply was not a JSON object"
+            raise self._error(FivetranError, operation, problem, status=response.status_code)
+        data = envelope.get("data")
+        return data if isinstance(data, dict) else {}
+
+    def _error(
+        self, kind: type[FivetranError], operation: str, message: str, *, hint: str | None = None, **more: Any
+    ) -> FivetranError:
+        """Build an error whose texts have passed through redaction."""
+        redact = self.redact
+        return kind(redact(operation), redact(message), hint=redact(hint) if hint else None, **more)
+
+    def _error_from_response(
+        self,
+        operation: str,
+        response: requests.Response,
+        *,
+        hint: str | None = None,
+        kind: type[FivetranError] | None = None,
+    ) -> FivetranError:
+        return error_from_response(operation, response, self.redact, hint=hint, kind=kind)
+
+    def _describe(self, exc: requests.RequestException) -> tuple[bool | None, str]:
+        """Whether a failed request may have reached Fivetran (None: retrying cannot help), and why."""
+        policy = self.retry
+        if isinstance(exc, requests.ConnectTimeout):
+            return False, f"could not connect within {policy.connect_timeout_s:g} s"
+        if isinstance(exc, requests.ReadTimeout):
+            return True, f"no reply within {policy.read_timeout_s:g} s (read timeout)"
+        if isinstance(exc, requests.exceptions.SSLError):
+            return None, f"TLS error: {exc}"
+        if isinstance(exc, requests.ConnectionError):
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            if isinstance(reason, ConnectTimeoutError):  # includes refused connections and DNS failures
+                return False, f"could not connect: {type(reason).__name__}"
+            return True, "the connection was closed before a reply arrived"
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            return True, "the reply was cut off"
+        return None, f"{type(exc).__name__}: {exc}"
+
+    # -- plumbing --------------------------------------------------------------------------------------------
+    def _http(self) -> requests.Session:
+        """The client's session, created on first use."""
+        with self._lock:
+            if self._session is None:
+                session = requests.Session()
+                session.auth = (self.credentials.api_key, self.credentials.api_secret)
+                session.headers["User-Agent"] = self.user_agent
+                # Retries are ours (above); urllib3 must not retry on its own.
+                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._session = session
+            return self._session
+
+    def _count_request(self) -> None:
+        with self._lock:
+            self._request_count += 1
+
+    def _register_secrets(self, value: Any, key: str = "") -> None:
+        """Register secret-looking values of a request body (e.g. `config.api_key`) for redaction."""
+        if isinstance(value, dict):
+            for child_key, child in value.items():
+                self._register_secrets(child, str(child_key))
+        elif isinstance(value, list):
+            for child in value:
+                self._register_secrets(child, key)
+        elif isinstance(value, str) and key.lower().endswith(SECRET_KEY_SUFFIXES) and value.strip("*"):
+            self.add_secret(value)
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment (so an id can never reach another path)."""
+    return quote(str(value), safe="")
