@@ -1,0 +1,120 @@
+"""The control API under `/__emulator/`: loopback only, no auth, JSON, never logged.
+
+Tests and the quick start use it to seed groups, read the request log, script faults, reset state and
+complete Connect Cards.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import rules
+from .errors import ApiError, invalid
+from .faults import parse_fault
+
+if TYPE_CHECKING:
+    from .app import EmulatorApp
+
+ROUTES = Map(
+    [
+        Rule("/__emulator/groups", methods=["POST"], endpoint="add_group"),
+        Rule("/__emulator/requests", methods=["GET"], endpoint="requests"),
+        Rule("/__emulator/faults", methods=["GET"], endpoint="list_faults"),
+        Rule("/__emulator/faults", methods=["POST"], endpoint="add_fault"),
+        Rule("/__emulator/faults", methods=["DELETE"], endpoint="clear_faults"),
+        Rule("/__emulator/reset", methods=["POST"], endpoint="reset"),
+        Rule("/__emulator/connect-card/<token>", methods=["POST"], endpoint="complete_card"),
+    ],
+    strict_slashes=False,
+    merge_slashes=False,
+)
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
+
+
+class Control:
+    """Handlers of the control endpoints, acting on the running app's state."""
+
+    def __init__(self, app: EmulatorApp) -> None:
+        self.app = app
+
+    def dispatch(self, request: Request) -> Response:
+        """Answer one control request (403 unless it comes from the loopback interface)."""
+        from .app import error_response, http_error, json_response
+
+        try:
+            if not _is_loopback(request.remote_addr):
+                raise ApiError(403, "Forbidden", "Control endpoints answer only on the loopback interface.")
+            endpoint, values = ROUTES.bind_to_environ(request.environ).match()
+            body = self._body(request)
+            status, payload = getattr(self, endpoint)(body, **values)
+            return json_response(status, payload)
+        except ApiError as error:
+            return error_response(error)
+        except HTTPException as error:
+            return error_response(http_error(error, request))
+
+    @staticmethod
+    def _body(request: Request) -> Any:
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError as error:
+            raise invalid(f"The control request body is not valid JSON ({error}).") from None
+
+    def add_group(self, body: Any) -> tuple[int, Any]:
+        """`POST /__emulator/groups {"id", "name"}`: add (or rename) a destination group."""
+        group_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(group_id, str) or not group_id.strip():
+            raise invalid('Field \'id\' is required: the group id, e.g. {"id": "warehouse_main"}.')
+        name = body.get("name") or group_id
+        if not isinstance(name, str):
+            raise invalid("Invalid value for 'name': use a string.")
+        return 201, {"code": "Success", "data": self.app.store.put_group(group_id, name, rules.timestamp())}
+
+    def requests(self, body: Any) -> tuple[int, Any]:
+        """`GET /__emulator/requests`: every `/v1` request since start or reset."""
+        return 200, {"items": self.app.log.items()}
+
+    def list_faults(self, body: Any) -> tuple[int, Any]:
+        """`GET /__emulator/faults`: the faults still armed."""
+        return 200, {"items": self.app.faults.pending()}
+
+    def add_fault(self, body: Any) -> tuple[int, Any]:
+        """`POST /__emulator/faults`: arm a fault for the next `count` matching `/v1` requests."""
+        fault = parse_fault(body)
+        self.app.faults.add(fault)
+        return 201, {"code": "Success", "data": fault.to_json()}
+
+    def clear_faults(self, body: Any) -> tuple[int, Any]:
+        """`DELETE /__emulator/faults`: disarm every fault."""
+        self.app.faults.clear()
+        return 200, {"code": "Success", "message": "All faults cleared"}
+
+    def reset(self, body: Any) -> tuple[int, Any]:
+        """`POST /__emulator/reset`: forget connections, faults, rate-limit history, the log, added groups."""
+        self.app.store.reset(self.app.settings.groups, rules.timestamp())
+        self.app.forget()
+        return 200, {"code": "Success", "message": "Emulator state reset"}
+
+    def complete_card(self, body: Any, token: str) -> tuple[int, Any]:
+        """`POST /__emulator/connect-card/{token} {"api_key"}`: complete a Connect Card; setup tests run."""
+        api_key = body.get("api_key") if isinstance(body, dict) else None
+        connection = self.app.api.complete_connect_card(token, api_key)
+        return 200, {"code": "Success", "message": "Connect Card completed", "data": connection}
