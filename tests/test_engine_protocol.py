@@ -1,0 +1,148 @@
+"""The provider as the engine really runs it: `python -m pulumi.dynamic` from the repository root, driven
+over gRPC with the engine's call sequences (reference: pulumi-dynamic-providers.md, section 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from pulumi.runtime.proto import provider_pb2
+
+from tests.support.emulator import Emulator
+from tests.support.engine import UNKNOWN, EngineStandIn
+
+API_KEY = "itbl-engine-canary-51c0"
+DIFF_NONE = provider_pb2.DiffResponse.DIFF_NONE
+DIFF_SOME = provider_pb2.DiffResponse.DIFF_SOME
+
+
+@pytest.fixture
+def engine(emulator: Emulator) -> Iterator[EngineStandIn]:
+    config = {"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
+              "fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": "0"}
+    with EngineStandIn.start(config) as stand_in:
+        yield stand_in
+
+
+def program(**overrides: Any) -> dict[str, Any]:
+    config = {"schema": "iterable_engine", "api_key": API_KEY, **overrides.pop("config", {})}
+    return {"group_id": "warehouse_main", "config": config, **overrides}
+
+
+def up_new(engine: EngineStandIn, name: str, news: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Check then Create, as `pulumi up` does for a new resource; returns id, outputs, stored inputs."""
+    checked = engine.check(name, {}, news)
+    assert checked.failures == []
+    id_, outs = engine.create(name, checked.inputs)
+    return id_, outs, checked.inputs
+
+
+def test_preview_of_a_new_resource_with_unknown_group_sends_no_request(engine, emulator) -> None:
+    checked = engine.check("c", {}, program(group_id=UNKNOWN))
+    assert checked.failures == []
+    assert checked.inputs["group_id"] == UNKNOWN
+    assert checked.inputs["sync_frequency"] == 360
+    assert emulator.requests() == []
+
+
+def test_preview_reports_invalid_inputs_with_paths_and_sends_no_request(engine, emulator) -> None:
+    checked = engine.check("c", {}, program(sync_frequency=45, config={"account_region": "APAC"}))
+    assert {path for path, _ in checked.failures} == {"sync_frequency", "config.account_region"}
+    assert emulator.requests() == []
+
+
+def test_create_then_no_op_diff(engine, emulator) -> None:
+    id_, outs, inputs = up_new(engine, "c", program())
+    assert outs["connection_id"] == id_ and outs["__provider"] == engine.provider_string
+    assert [c["id"] for c in emulator.connections()] == [id_]
+    before = len(emulator.requests())
+    checked = engine.check("c", inputs, program())
+    diff = engine.diff("c", id_, outs, checked.inputs, inputs)
+    assert diff.changes == DIFF_NONE and list(diff.replaces) == []
+    assert emulator.requests()[before:] == []
+
+
+def test_update_in_place_returns_full_outputs(engine, emulator) -> None:
+    id_, outs, inputs = up_new(engine, "c", program())
+    checked = engine.check("c", inputs, program(sync_frequency=60, paused=True))
+    diff = engine.diff("c", id_, outs, checked.inputs, inputs)
+    assert diff.changes == DIFF_SOME and list(diff.replaces) == []
+    new_outs = engine.update("c", id_, outs, checked.inputs, inputs)
+    assert new_outs["sync_frequency"] == 60 and new_outs["paused"] is True
+    for computed in ("connection_id", "status", "webhook_endpoint", "created_at", "setup_tests"):
+        assert computed in new_outs, computed
+    assert emulator.connections()[0]["sync_frequency"] == 60
+
+
+def test_schema_change_replaces_create_before_delete(engine, emulator) -> None:
+    old_id, outs, inputs = up_new(engine, "c", program())
+    news = program(config={"schema": "iterable_engine_v2"})
+    checked = engine.check("c", inputs, news)
+    diff = engine.diff("c", old_id, outs, checked.inputs, inputs)
+    assert list(diff.replaces) == ["config.schema"]
+    assert not diff.deleteBeforeReplace
+    new_id, new_outs, _ = up_new(engine, "c", news)  # Check(olds={}) again, then Create
+    assert {c["id"] for c in emulator.connections()} == {old_id, new_id}
+    engine.delete("c", old_id, outs, inputs)  # the old one goes last
+    live = emulator.connections()
+    assert [c["id"] for c in live] == [new_id] and live[0]["schema"] == "iterable_engine_v2"
+    assert new_outs["schema"] == "iterable_engine_v2"
+
+
+def test_group_change_and_unknown_group_are_replacements(engine) -> None:
+    id_, outs, inputs = up_new(engine, "c", program())
+    moved = engine.check("c", inputs, program(group_id="warehouse_eu"))
+    assert list(engine.diff("c", id_, outs, moved.inputs, inputs).replaces) == ["group_id"]
+    unknown = engine.check("c", inputs, program(group_id=UNKNOWN))
+    diff = engine.diff("c", id_, outs, unknown.inputs, inputs)
+    assert diff.changes == DIFF_SOME and list(diff.replaces) == ["group_id"]
+
+
+def test_refresh_shows_drift_and_the_next_preview_diffs(engine, emulator) -> None:
+    id_, outs, inputs = up_new(engine, "c", program())
+    emulator.api("PATCH", f"/connections/{id_}", {"sync_frequency": 1440, "run_setup_tests": False})
+    read_id, read_outs, read_inputs = engine.read("c", id_, outs, inputs)
+    assert read_id == id_
+    assert read_outs["sync_frequency"] == 1440 and read_inputs["sync_frequency"] == 1440
+    assert read_inputs["config"]["api_key"] == API_KEY
+    checked = engine.check("c", read_inputs, program())
+    diff = engine.diff("c", id_, read_outs, checked.inputs, read_inputs)
+    assert diff.changes == DIFF_SOME and list(diff.replaces) == []
+
+
+def test_refresh_after_out_of_band_deletion_drops_the_resource(engine, emulator) -> None:
+    id_, outs, inputs = up_new(engine, "c", program())
+    emulator.api("DELETE", f"/connections/{id_}")
+    read_id, _, _ = engine.read("c", id_, outs, inputs)
+    assert read_id == ""
+
+
+def test_destroy_deletes_and_tolerates_an_already_deleted_connection(engine, emulator) -> None:
+    id_, outs, inputs = up_new(engine, "c", program())
+    engine.delete("c", id_, outs, inputs)
+    assert emulator.connections() == []
+    engine.delete("c", id_, outs, inputs)
+
+
+def test_import_cannot_work_for_dynamic_resources(engine) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.import_read("c", "some_connection_id")
+    assert "__provider" in raised.value.details()
+
+
+def test_errors_reach_the_engine_as_one_clear_line_without_secrets(engine, emulator) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        up_new(engine, "c", program(group_id="missing_group"))
+    details = raised.value.details()
+    assert "group_id: destination group 'missing_group' was not found" in details
+    assert API_KEY not in details and emulator.api_secret not in details
+
+
+def test_nothing_the_provider_prints_contains_a_secret(engine, emulator) -> None:
+    id_, outs, inputs = up_new(engine, "c", program())
+    engine.update("c", id_, outs, engine.check("c", inputs, program(config={"api_key": "invalid-x"},
+                                                                      setup_test_policy="warn")).inputs, inputs)
+    printed = "".join(engine.printed)
+    assert API_KEY not in printed and emulator.api_secret not in printed
