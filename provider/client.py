@@ -167,6 +167,10 @@ class FivetranClient:
         """`GET /groups/{id}`: the destination group (`id`, `name`, `created_at`)."""
         return self._call("GET", f"/groups/{_segment(group_id)}", f"read group '{group_id}'")
 
+    def list_groups(self, *, page_size: int = 1000) -> list[dict[str, Any]]:
+        """`GET /groups`: every destination group of the account, following every page."""
+        return [item for page in self._pages("/groups", "list groups", {}, page_size) for item in page]
+
     def get_connection(self, connection_id: str) -> dict[str, Any]:
         """`GET /connections/{id}`: the connection; `NotFoundError` when it does not exist."""
         path = f"/connections/{_segment(connection_id)}"
