@@ -98,8 +98,7 @@ class FivetranCredentials:
 
     def __repr__(self) -> str:
         return (
-            f"FivetranCredentials(api_key=<sha256:{self.key_fingerprint}>, api_secret=***, "
-            f"base_url={self.base_url!r})"
+            f"FivetranCredentials(api_key=<sha256:{self.key_fingerprint}>, api_secret=***, base_url={self.base_url!r})"
         )
 
 
@@ -198,12 +197,17 @@ class FivetranClient:
     def delete_connection(self, connection_id: str) -> bool:
         """`DELETE /connections/{id}`: True when deleted, False when it was already gone.
 
-        A 404 after an attempt whose reply was lost counts as deleted (that attempt did it).
+        A 404 after an attempt whose reply was lost counts as deleted (that attempt did it). A 404 without
+        a `NotFound_*` code (e.g. from a wrong `fivetran:apiUrl`) raises `NotFoundError`.
         """
         operation = f"delete connection '{connection_id}'"
         reply = self._send("DELETE", f"/connections/{_segment(connection_id)}", operation, idempotent=True)
         if reply.response.status_code == 404:
-            return reply.maybe_applied_before
+            missing = self._error_from_response(operation, reply.response)
+            # Only Fivetran's own "no such connection" counts as gone, not a 404 from a wrong base URL.
+            if (missing.code or "").startswith("NotFound_"):
+                return reply.maybe_applied_before
+            raise missing
         self._data(reply.response, operation)
         return True
 
@@ -361,9 +365,7 @@ class FivetranClient:
                 elif status in RETRYABLE_STATUSES:
                     if not idempotent:
                         unknown = OutcomeUnknownError
-                        raise self._error_from_response(
-                            operation, response, kind=unknown, hint=OUTCOME_UNKNOWN_HINT
-                        )
+                        raise self._error_from_response(operation, response, kind=unknown, hint=OUTCOME_UNKNOWN_HINT)
                     failure = self._error_from_response(operation, response)
                     maybe_applied = True
                     wait = policy.backoff_s(attempt)
@@ -394,9 +396,7 @@ class FivetranClient:
         self._count_request()
         elapsed_ms = (policy.clock() - sent_at) * 1000
         status = response.status_code
-        log.debug(
-            "%s %s -> %d in %.0f ms (attempt %d)", method, self.redact(path), status, elapsed_ms, attempt
-        )
+        log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, self.redact(path), status, elapsed_ms, attempt)
         return response
 
     def _data(self, response: requests.Response, operation: str) -> dict[str, Any]:

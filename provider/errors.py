@@ -145,6 +145,8 @@ def error_from_response(
         hint = hint or (AUTH_HINT if status == 401 else f"{AUTH_HINT}, and the key's permissions")
     elif status == 404 or (code or "").startswith("NotFound"):
         kind = NotFoundError
+        if not (code or "").startswith("NotFound_"):  # no entity named: maybe not Fivetran's API at all
+            hint = hint or "if the id is right, check fivetran:apiUrl (e.g. https://api.fivetran.com/v1)"
     elif status == 409:
         kind = ConflictError
     elif status == 429:
