@@ -355,7 +355,8 @@ class FivetranClient:
                         left = max(budget_left(), 0)
                         hint = (
                             f"Fivetran asked to wait {retry_after:g} s, more than the {left:.0f} s this call "
-                            "may still wait; run again after that time, or do fewer at once"
+                            "may still wait; run again after that time"
+                            + (", or lower fivetran:createLimit" if create else ", or do fewer at once")
                         )
                         raise self._error_from_response(operation, response, hint=hint)
                     hint = f"still rate limited after {attempt} attempts; try again later"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import math
 import pickle
 import socket
@@ -383,6 +384,25 @@ def test_redaction_of_echoed_secrets(emulator: Emulator, client: FivetranClient)
     with pytest.raises(FivetranError) as caught:
         client.get_connection("any")
     assert ITERABLE_KEY not in str(caught.value) and emulator.api_secret not in str(caught.value)
+
+
+def test_debug_log_names_requests_but_no_secrets_or_bodies(
+    emulator: Emulator, client: FivetranClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="provider.client")
+    emulator.fault(method="POST", path="^/v1/connections$", status=503, count=1, message=f"bad {ITERABLE_KEY}")
+    with pytest.raises(OutcomeUnknownError):
+        client.create_connection(connection_body("iterable_logged"))
+    connection_id = client.create_connection(connection_body("iterable_logged"))["id"]
+    emulator.fault(method="GET", path="^/v1/connections/", status=502, count=1)
+    client.get_connection(connection_id)
+    assert "POST /connections -> 503" in caplog.text and "retrying GET /connections/" in caplog.text
+    for secret in (ITERABLE_KEY, emulator.api_secret, emulator.api_key, "iterable_logged"):
+        assert secret not in caplog.text
+
+
+def test_list_groups(client: FivetranClient) -> None:
+    assert {group["id"] for group in client.list_groups(page_size=1)} == {gid for gid, _ in GROUPS}
 
 
 # -- retries --------------------------------------------------------------------------------------------------
