@@ -134,4 +134,9 @@ def start_emulator(*extra_args: str, port: int = 0, python: str | None = None) -
     import threading
 
     threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
-    return Emulator(process=process, base_url=first_line, args=args)
+    emulator = Emulator(process=process, base_url=first_line, args=args)
+    # Keep the credentials in step with --api-key / --api-secret, so `api()` authenticates.
+    for flag, attribute in (("--api-key", "api_key"), ("--api-secret", "api_secret")):
+        if flag in extra_args[:-1]:
+            setattr(emulator, attribute, extra_args[extra_args.index(flag) + 1])
+    return emulator
