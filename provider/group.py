@@ -44,7 +44,8 @@ class DestinationGroupProvider(dynamic.ResourceProvider):
         with self._lock:
             if self._client is None:
                 try:
-                    self._client = FivetranClient(self._settings.credentials(), create_throttle=None)
+                    self._client = FivetranClient(self._settings.credentials(), retry=self._settings.retry_policy(),
+                                                  create_throttle=None)
                 except Exception as error:
                     raise ProviderError(str(error)) from None
             return self._client

@@ -318,7 +318,8 @@ def _reason(error: Mapping[str, Any], path: str, secret: bool) -> str:
         candidates = _FIELDS_BY_SCOPE.get(scope, ())
         close = difflib.get_close_matches(name, candidates, n=1)
         prefix = f"{scope}." if scope else ""
-        hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; the known inputs here are {', '.join(candidates)}"
+        known = ", ".join(candidates)
+        hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; the known inputs here are {known}"
         return f"is not an input of an Iterable connection{hint}"
     if path in _ENUM_BY_PATH and kind in ("enum", "literal_error"):
         return f"must be one of {_enum_choices(_ENUM_BY_PATH[path])}{got}"

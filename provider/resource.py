@@ -20,11 +20,10 @@ from pulumi.runtime import rpc
 
 from provider import operations
 from provider.client import FivetranClient
-from provider.errors import FivetranError
 from provider.diffing import declared_inputs, plan_diff
+from provider.errors import FivetranError
 from provider.model import SERVICE, check_inputs, inputs_from_api
 from provider.settings import ProviderSettings
-from provider.throttle import CreateThrottle
 
 # Outputs Fivetran computes; every input is echoed into the outputs beside them.
 COMPUTED_OUTPUTS = (
@@ -87,10 +86,11 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
             if self._client is None:
                 try:
                     credentials = self._settings.credentials()
-                    throttle = CreateThrottle.parse(self._settings.create_limit)
+                    throttle = self._settings.create_throttle()
+                    retry = self._settings.retry_policy()
                 except Exception as error:
                     raise ProviderError(str(error)) from None
-                self._client = FivetranClient(credentials, create_throttle=throttle)
+                self._client = FivetranClient(credentials, retry=retry, create_throttle=throttle)
             return self._client
 
     # -- check and diff: no network --------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """Where the provider finds its Fivetran credentials and endpoint: stack config first, then the environment.
 
-| stack config           | environment                  | meaning                                            |
-| ---------------------- | ---------------------------- | -------------------------------------------------- |
-| `fivetran:apiKey`      | `FIVETRAN_API_KEY`           | Fivetran API key                                   |
-| `fivetran:apiSecret`   | `FIVETRAN_API_SECRET`        | Fivetran API secret (set it with `--secret`)       |
-| `fivetran:apiUrl`      | `FIVETRAN_API_URL`           | API base URL, default `https://api.fivetran.com/v1` |
-| `fivetran:createLimit` | `FIVETRAN_CREATE_LIMIT`      | client-side create throttle `COUNT/SECONDS`, default `20/60`, `0` = off |
+- `fivetran:apiKey` / `FIVETRAN_API_KEY`: the Fivetran API key.
+- `fivetran:apiSecret` / `FIVETRAN_API_SECRET`: the Fivetran API secret (set it with `--secret`).
+- `fivetran:apiUrl` / `FIVETRAN_API_URL`: the API base URL, default `https://api.fivetran.com/v1`.
+- `fivetran:createLimit` / `FIVETRAN_CREATE_LIMIT`: the client-side create throttle `COUNT/SECONDS`,
+  default `20/60` (Fivetran's documented creation limit), `0` = off.
+- `fivetran:requestTimeout` / `FIVETRAN_REQUEST_TIMEOUT`: seconds to wait for a reply, default 90
+  (Fivetran's own REST timeout is about 60).
 
 Nothing here is ever pickled: settings are read in the provider process, in `configure`.
 """
@@ -16,16 +17,19 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from provider.client import FivetranCredentials
+from provider.client import FivetranCredentials, RetryPolicy
+from provider.throttle import CreateThrottle
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
 DEFAULT_CREATE_LIMIT = "20/60"
+DEFAULT_REQUEST_TIMEOUT = "90"
 
 _SOURCES = {
     "api_key": ("fivetran:apiKey", "FIVETRAN_API_KEY"),
     "api_secret": ("fivetran:apiSecret", "FIVETRAN_API_SECRET"),
     "api_url": ("fivetran:apiUrl", "FIVETRAN_API_URL"),
     "create_limit": ("fivetran:createLimit", "FIVETRAN_CREATE_LIMIT"),
+    "request_timeout": ("fivetran:requestTimeout", "FIVETRAN_REQUEST_TIMEOUT"),
 }
 
 
@@ -39,6 +43,7 @@ class ProviderSettings:
     api_secret: str | None = field(default=None, repr=False)
     api_url: str = DEFAULT_API_URL
     create_limit: str = DEFAULT_CREATE_LIMIT
+    request_timeout: str = DEFAULT_REQUEST_TIMEOUT
 
     @classmethod
     def load(cls, config_get: Callable[[str], str | None], environ: Mapping[str, str] | None = None
@@ -51,6 +56,24 @@ class ProviderSettings:
             if value:
                 values[name] = value.strip()
         return cls(**values)
+
+    def create_throttle(self) -> CreateThrottle | None:
+        """The client-side create throttle, or None when switched off with `0`."""
+        try:
+            return CreateThrottle.parse(self.create_limit)
+        except ValueError as error:
+            raise ValueError(f"fivetran:createLimit (or FIVETRAN_CREATE_LIMIT): {error}") from None
+
+    def retry_policy(self) -> RetryPolicy:
+        """Retries and timeouts, with the configured read timeout."""
+        try:
+            timeout = float(self.request_timeout)
+        except ValueError:
+            timeout = -1.0
+        if not timeout > 0:
+            raise ValueError(f"fivetran:requestTimeout must be a number of seconds above 0, got "
+                             f"{self.request_timeout!r}")
+        return RetryPolicy(read_timeout_s=timeout)
 
     def credentials(self) -> FivetranCredentials:
         """The credentials for the client; raises a message naming both ways to set what is missing."""
