@@ -74,12 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the emulator until stopped."""
     settings = parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.INFO if settings.verbose else logging.WARNING)
+    # Handlers first: a stop signal that arrives right after the URL line must still end the process cleanly.
+    signal.signal(signal.SIGTERM, _stop)
     store = Store(settings.db)
     server = make_server(settings.host, settings.port, EmulatorApp(store, settings), threaded=True)
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(f"http://{host}:{server.server_port}/v1", flush=True)
-    signal.signal(signal.SIGTERM, _stop)
     try:
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        print(f"http://{host}:{server.server_port}/v1", flush=True)
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass

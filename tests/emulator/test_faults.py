@@ -11,6 +11,14 @@ from tests.emulator.conftest import Api, create_body
 from tests.support.emulator import Emulator
 
 
+def wait_until_answered(emulator: Emulator, method: str, count: int = 1) -> None:
+    """Wait for abandoned (timed-out) requests to finish server-side, so they cannot leak into later tests."""
+    deadline = time.monotonic() + 5
+    while sum(r["method"] == method for r in emulator.requests()) < count:
+        assert time.monotonic() < deadline, emulator.requests()
+        time.sleep(0.02)
+
+
 def test_a_status_fault_fails_the_next_matching_requests_then_clears(api: Api, emulator: Emulator) -> None:
     emulator.fault(method="GET", path="^/v1/groups$", status=503, count=2)
     for _ in range(2):
@@ -65,6 +73,8 @@ def test_a_slow_reply_times_the_client_out(api: Api, emulator: Emulator) -> None
     with pytest.raises(requests.ReadTimeout):
         api.get("/groups", timeout=0.15)
     assert time.monotonic() - started < 0.45
+    wait_until_answered(emulator, "GET")
+    assert emulator.requests()[0]["status"] == 503
 
 
 def test_a_delay_alone_sends_the_real_answer_late(api: Api, emulator: Emulator) -> None:
@@ -104,6 +114,7 @@ def test_after_commit_with_a_slow_reply_commits_before_the_client_gives_up(api: 
     with pytest.raises(requests.ReadTimeout):
         api.post("/connections", create_body("slow_commit"), timeout=0.2)
     assert [c["schema"] for c in emulator.connections()] == ["slow_commit"]
+    wait_until_answered(emulator, "POST")
 
 
 def test_faults_can_be_listed_and_cleared(emulator: Emulator) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -139,3 +141,34 @@ def test_control_endpoints_add_groups_and_validate_input(api: Api, emulator: Emu
     assert status.status_code == 400 and "'id'" in status.json()["message"]
     unknown = requests.get(emulator.root_url + "/__emulator/nothing", timeout=5)
     assert unknown.status_code == 404 and unknown.json()["code"] == "NotFound"
+
+
+def _non_loopback_address() -> str | None:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("10.255.255.255", 1))  # UDP connect sends nothing; it only picks the outgoing interface
+        address: str = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") else address
+
+
+def test_control_endpoints_answer_only_on_loopback(launch: Callable[..., Emulator]) -> None:
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    emulator = launch("--host", "0.0.0.0")
+    port = emulator.base_url.rsplit(":", 1)[1].removesuffix("/v1")
+    remote = requests.get(f"http://{address}:{port}/__emulator/requests", timeout=5)
+    assert remote.status_code == 403
+    assert remote.json()["code"] == "Forbidden"
+    assert requests.get(f"http://{address}:{port}/v1/groups", auth=("dev-key", "dev-secret"), timeout=5).ok
+    assert requests.get(f"http://127.0.0.1:{port}/__emulator/requests", timeout=5).ok
+
+
+def test_oversized_bodies_are_a_json_413(api: Api) -> None:
+    response = api.post("/connections", create_body("big", config={"events": ["e" * 1000] * 1100}))
+    assert response.status_code == 413
+    assert response.json()["code"] == "RequestEntityTooLarge"
