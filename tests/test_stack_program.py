@@ -1,0 +1,367 @@
+"""The stack program (`__main__.py`) under `pulumi.runtime.set_mocks`, and the provider's serialized form.
+
+The program runs in-process against a mock monitor (reference: pulumi-dynamic-providers.md, 4.1) with the
+config of `stacks/Pulumi.dev.yaml`. The secrets there are ciphertext, so plaintext test keys stand in for
+`fivetran:apiSecret` and each `apiKeys.<name>`. The mock records what every resource registration carried:
+type token, name, inputs (secrets still wrapped in the secret-signature dict) and
+`additionalSecretOutputs`. The provider is never called by the mock monitor.
+
+The serialization tests pin issue #3's "Done when": `__provider` is a short, constant reference to
+`provider.resource.IterableConnectionProvider`, with no secret in it even after `configure` has run with
+secret credentials, and it loads in a fresh process started in the repository root.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import runpy
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dynamic
+import pytest
+import yaml
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime._serialization import _serialize
+
+from provider import IterableConnectionProvider
+from provider.group import DestinationGroupProvider
+from tests.support.emulator import REPO_ROOT
+
+PROJECT = "iterable-connections"
+CONNECTION_TYPE = "pulumi-python:dynamic/fivetran:IterableConnection"
+GROUP_TYPE = "pulumi-python:dynamic/fivetran:DestinationGroup"
+DEV_STACK_FILE = REPO_ROOT / "stacks" / "Pulumi.dev.yaml"
+PROGRAM = REPO_ROOT / "__main__.py"
+
+# Plaintext stand-ins for the dev stack's ciphertext, distinctive enough to search for.
+FIVETRAN_SECRET = "ft-secret-canary-mock-93b1"
+# The id the mocked group lookup returns: not `warehouse_eu`, so it can only come from the lookup's output.
+LOOKED_UP_GROUP_ID = "mocked_group_from_lookup_41"
+SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
+
+
+def iterable_key(name: str) -> str:
+    return f"itbl-canary-{name}-mock-0c7e"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The mocked engine
+
+
+@dataclass
+class Registration:
+    typ: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]  # as the monitor received them: secrets are secret-signature dicts
+    additional_secret_outputs: list[str]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Echoes inputs as outputs; the group lookup answers with LOOKED_UP_GROUP_ID."""
+
+    def __init__(self) -> None:
+        self.registrations: dict[str, Registration] = {}
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == GROUP_TYPE:
+            return LOOKED_UP_GROUP_ID, {**args.inputs, "group_id": LOOKED_UP_GROUP_ID}
+        connection_id = f"mock_{args.name.replace('-', '_')}"
+        status = {"setup_state": "connected", "sync_state": "scheduled"}
+        return connection_id, {**args.inputs, "connection_id": connection_id, "status": status,
+                               "webhook_endpoint": f"https://webhooks.example/{connection_id}"}
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping what `MockResourceArgs` leaves out (additionalSecretOutputs)."""
+
+    mocks: RecordingMocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.mocks.registrations[request.name] = Registration(
+                typ=request.type,
+                name=request.name,
+                custom=request.custom,
+                inputs=rpc.deserialize_properties(request.object),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+            )
+        return response
+
+
+@dataclass
+class ProgramRun:
+    registrations: dict[str, Registration]
+    exports: dict[str, Any] = field(default_factory=dict)
+
+    def connections(self) -> dict[str, Registration]:
+        return {name: r for name, r in self.registrations.items() if r.typ == CONNECTION_TYPE}
+
+
+def dev_stack_config() -> dict[str, Any]:
+    """The `config:` block of stacks/Pulumi.dev.yaml, parsed."""
+    return yaml.safe_load(DEV_STACK_FILE.read_text())["config"]
+
+
+def program_config(stack_config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """The config the language host would hand the program: every value a string (structured values as
+    JSON), secrets decrypted (here: replaced by the plaintext stand-ins), and the list of secret keys."""
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in stack_config.items():
+        if key == "fivetran:apiSecret":
+            value = FIVETRAN_SECRET
+            secret_keys.append(key)
+        elif key == f"{PROJECT}:apiKeys":
+            value = {name: iterable_key(name) for name in value}
+            secret_keys.append(key)
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+    return config, secret_keys
+
+
+@pytest.fixture
+def run_program() -> Iterator[Any]:
+    """Run `__main__.py` under mocks with a given stack config; returns what the monitor saw."""
+
+    def run(stack_config: Mapping[str, Any]) -> ProgramRun:
+        recorder = RecordingMocks()
+        runtime_settings.ROOT.set(None)  # a fresh root stack, bound to this test's monitor
+        pulumi.runtime.set_mocks(recorder, project=PROJECT, stack="dev", preview=False,
+                                 monitor=RecordingMonitor(recorder))
+        config, secret_keys = program_config(stack_config)
+        pulumi.runtime.set_all_config(config, secret_keys)
+        result = ProgramRun(recorder.registrations)
+
+        @pulumi.runtime.test
+        def program() -> Any:
+            runpy.run_path(str(PROGRAM), run_name="__main__")
+            root = runtime_settings.get_root_resource()
+            exported = root.outputs.get("connections", {})  # type: ignore[union-attr]
+            return pulumi.Output.from_input(exported).apply(result.exports.update)
+
+        program()
+        return result
+
+    yield run
+    pulumi.runtime.set_all_config({}, [])
+    runtime_settings.reset_options()
+
+
+@pytest.fixture
+def dev_run(run_program: Any) -> ProgramRun:
+    return run_program(dev_stack_config())
+
+
+def unwrap(value: Any) -> Any:
+    """The value with every secret-signature dict replaced by its plaintext."""
+    if rpc.is_rpc_secret(value):
+        return unwrap(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, Mapping):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def without_secrets(value: Any) -> Any:
+    """The value with every secret replaced by a marker: what is visible without decryption."""
+    if rpc.is_rpc_secret(value):
+        return "[secret]"
+    if isinstance(value, Mapping):
+        return {k: without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
+
+
+def is_secret_at(value: Any, path: list[str]) -> bool:
+    """True when the value at `path` is inside a secret wrapper (itself, or one of its enclosing objects)."""
+    if rpc.is_rpc_secret(value):
+        return True
+    if not path or not isinstance(value, Mapping) or path[0] not in value:
+        return False
+    return is_secret_at(value[path[0]], path[1:])
+
+
+def declared_entries() -> dict[str, dict[str, Any]]:
+    return {entry["name"]: entry for entry in dev_stack_config()[f"{PROJECT}:connections"]}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The program under mocks
+
+
+def test_program_declares_the_dev_stacks_three_connections_as_dynamic_resources(dev_run: ProgramRun) -> None:
+    connections = dev_run.connections()
+    assert sorted(connections) == ["lifecycle-archive", "marketing-eu", "marketing-us"]
+    for registration in connections.values():
+        assert registration.typ == CONNECTION_TYPE
+        assert registration.custom is True
+
+
+def test_group_name_is_looked_up_once_through_a_destination_group(dev_run: ProgramRun) -> None:
+    groups = {name: r for name, r in dev_run.registrations.items() if r.typ == GROUP_TYPE}
+    assert list(groups) == ["group-eu-warehouse"]
+    assert unwrap(groups["group-eu-warehouse"].inputs)["name"] == "EU warehouse"
+    assert len(dev_run.registrations) == 4  # three connections and the one lookup, nothing else
+
+
+def test_group_ids_come_from_the_entry_or_from_the_lookups_output(dev_run: ProgramRun) -> None:
+    group_ids = {name: unwrap(r.inputs).get("group_id") for name, r in dev_run.connections().items()}
+    assert group_ids == {
+        "marketing-us": "warehouse_main",
+        "marketing-eu": LOOKED_UP_GROUP_ID,
+        "lifecycle-archive": "warehouse_main",
+    }
+
+
+def test_connection_inputs_are_the_entries_of_the_stack_config(dev_run: ProgramRun) -> None:
+    for name, entry in declared_entries().items():
+        inputs = unwrap(dev_run.connections()[name].inputs)
+        inputs.pop("__provider")
+        config = inputs.pop("config")
+        assert config.pop("api_key") == iterable_key(name), name
+        assert config == entry["config"], name
+        expected = {k: v for k, v in entry.items() if k not in ("name", "group_name", "group_id", "config")}
+        inputs.pop("group_id")
+        assert inputs == expected, name  # numbers arrive as floats (60.0 == 60)
+
+
+def test_lifecycle_archive_is_declared_paused_and_the_others_are_not(dev_run: ProgramRun) -> None:
+    paused = {name: unwrap(r.inputs).get("paused") for name, r in dev_run.connections().items()}
+    assert paused == {"lifecycle-archive": True, "marketing-us": None, "marketing-eu": None}
+
+
+def test_api_key_reaches_each_connection_only_as_a_secret(dev_run: ProgramRun) -> None:
+    for name, registration in dev_run.connections().items():
+        assert is_secret_at(registration.inputs, ["config", "api_key"]), (name, registration.inputs)
+        assert unwrap(registration.inputs)["config"]["api_key"] == iterable_key(name)
+        visible = json.dumps(without_secrets(registration.inputs))
+        for key_name in declared_entries():
+            assert iterable_key(key_name) not in visible, (name, visible)
+
+
+def test_connect_card_uri_is_an_additional_secret_output(dev_run: ProgramRun) -> None:
+    for name, registration in dev_run.connections().items():
+        assert "connect_card_uri" in registration.additional_secret_outputs, name
+
+
+def test_inputs_pass_the_providers_own_check(dev_run: ProgramRun) -> None:
+    provider = IterableConnectionProvider()
+    for name, registration in dev_run.connections().items():
+        result = provider.check({}, unwrap(registration.inputs))
+        assert [(f.property, f.reason) for f in result.failures] == [], name
+
+
+def test_each_resource_carries_the_short_by_reference_provider_pickle(dev_run: ProgramRun) -> None:
+    pickles = {name: unwrap(r.inputs)["__provider"] for name, r in dev_run.registrations.items()}
+    connection_pickles = {pickles[name] for name in dev_run.connections()}
+    assert len(connection_pickles) == 1, "every connection must carry the same provider string"
+    (connection_pickle,) = connection_pickles
+    assert len(connection_pickle) < 200, connection_pickle
+    decoded = base64.b64decode(connection_pickle)
+    assert b"provider.resource" in decoded and b"IterableConnectionProvider" in decoded, decoded
+    group_pickle = base64.b64decode(pickles["group-eu-warehouse"])
+    assert b"provider.group" in group_pickle and b"DestinationGroupProvider" in group_pickle, group_pickle
+
+
+def test_program_exports_each_connections_id_and_state(dev_run: ProgramRun) -> None:
+    assert dev_run.exports == {
+        name: {
+            "id": f"mock_{name.replace('-', '_')}",
+            "setup_state": "connected",
+            "sync_state": "scheduled",
+            "webhook_endpoint": f"https://webhooks.example/mock_{name.replace('-', '_')}",
+        }
+        for name in declared_entries()
+    }
+
+
+def test_an_api_key_in_plain_stack_config_is_refused_with_a_clear_error(run_program: Any) -> None:
+    plain_key = "itbl-plain-canary-never-echoed-5d"
+    stack_config = copy.deepcopy(dev_stack_config())
+    entries = stack_config[f"{PROJECT}:connections"]
+    (entry,) = [e for e in entries if e["name"] == "marketing-eu"]
+    entry["config"]["api_key"] = plain_key
+
+    with pytest.raises(ValueError) as raised:
+        run_program(stack_config)
+
+    message = str(raised.value)
+    assert "connection 'marketing-eu'" in message
+    assert "apiKeys.marketing-eu" in message and "--secret" in message
+    assert plain_key not in message
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Serialization (issue #3): what `dynamic.Resource` stores as `__provider`
+
+
+def pickled(provider: dynamic.ResourceProvider) -> str:
+    """The `__provider` string, made exactly as `dynamic.Resource.__init__` makes it."""
+    text, contains_secrets = _serialize(True, serialize_provider, provider)
+    assert contains_secrets is False
+    return text
+
+
+def secret_credentials(project: str = PROJECT) -> dynamic.ConfigureRequest:
+    raw = {"fivetran:apiKey": "dev-key", "fivetran:apiSecret": FIVETRAN_SECRET,
+           "fivetran:apiUrl": "http://127.0.0.1:9/v1", "fivetran:createLimit": "0"}
+    return dynamic.ConfigureRequest(dynamic.Config(raw, project))
+
+
+@pytest.mark.parametrize("provider_class, module", [
+    (IterableConnectionProvider, b"provider.resource"),
+    (DestinationGroupProvider, b"provider.group"),
+])
+def test_provider_pickles_by_reference_into_a_short_constant_string_without_secrets(
+        provider_class: type[dynamic.ResourceProvider], module: bytes) -> None:
+    fresh = pickled(provider_class())
+    assert pickled(provider_class()) == fresh, "the pickle must be deterministic"
+    assert len(fresh) < 200, fresh
+    assert module in base64.b64decode(fresh)
+
+    configured = provider_class()
+    configured.configure(secret_credentials())
+    # Make it build its HTTP client, too (holds the credentials); the Fivetran URL is never contacted.
+    if isinstance(configured, IterableConnectionProvider):
+        assert configured.client is not None
+    else:
+        assert configured._fivetran() is not None
+    after = pickled(configured)
+
+    assert after == fresh, "configure must leave nothing in the pickle"
+    decoded = base64.b64decode(after)
+    for secret in (FIVETRAN_SECRET, base64.b64encode(f"dev-key:{FIVETRAN_SECRET}".encode()).decode()):
+        assert secret.encode() not in decoded and secret not in after
+
+
+def test_provider_pickle_loads_in_a_fresh_process_started_in_the_repository_root() -> None:
+    text = pickled(IterableConnectionProvider())
+    code = (
+        "import base64, sys, dill\n"
+        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
+        "print(type(provider).__module__, type(provider).__qualname__)\n"
+        "result = provider.check({}, {'group_id': 'g', 'config': {'schema': 'iterable_x', 'api_key': 'k'}})\n"
+        "print(len(result.failures), result.inputs['sync_frequency'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    done = subprocess.run([sys.executable, "-c", code, text], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["provider.resource IterableConnectionProvider", "0 360"], done.stdout
