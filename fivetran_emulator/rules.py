@@ -114,6 +114,13 @@ def validate_patch(body: Any) -> Patch:
     """Check a `PATCH /v1/connections/{id}` body; comparisons with the current connection come later."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object with the fields to change.")
+    if "connect_card_config" in body:
+        raise invalid(
+            "Field 'connect_card_config' can only be set when creating. For a new Connect Card, "
+            "POST /v1/connections/{id}/connect-card."
+        )
+    if "destination_schema_names" in body:
+        raise invalid("Field 'destination_schema_names' can only be set when creating the connection.")
     reject_unknown(body, {*TOP, *FLAGS, "is_historical_sync", "service", "group_id", "config", "auth"})
     _check_auth(body)
     patch = Patch(run_setup_tests=body.get("run_setup_tests") is not False)

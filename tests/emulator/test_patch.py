@@ -96,8 +96,8 @@ def test_the_echoed_mask_keeps_the_stored_key(api: Api) -> None:
         ({"config": {"api_key": None}}, "'config.api_key' cannot be cleared"),
         ({"config": {"sync_mode": "SelectedEvents", "events": []}}, "'config.events'"),
         ({"sync_frequency": 2}, "'sync_frequency'"),
-        ({"connect_card_config": {"redirect_uri": "https://x"}}, "Unknown field 'connect_card_config'"),
-        ({"destination_schema_names": "SOURCE_NAMING"}, "Unknown field 'destination_schema_names'"),
+        ({"connect_card_config": {"redirect_uri": "https://x"}}, "'connect_card_config' can only be set when creating"),
+        ({"destination_schema_names": "SOURCE_NAMING"}, "'destination_schema_names' can only be set when creating"),
         ({"config": {"project_type": "HYBRID_PROJECT"}}, "read-only"),
     ],
 )
