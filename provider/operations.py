@@ -11,6 +11,7 @@ Nothing here knows about Pulumi.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from provider.client import FivetranClient
@@ -65,40 +66,86 @@ def create(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]
     if existing:
         return _adopt_or_refuse(client, existing[0], desired)
 
-    data = _create_exactly_once(client, desired)
-    failed = failing_tests(data)
-    if failed and desired.get("setup_test_policy", SetupTestPolicy.FAIL) == SetupTestPolicy.FAIL:
+    created = _create_exactly_once(client, desired)
+    if isinstance(created, _Existing):
+        return _adopt_or_refuse(client, created.connection, desired)
+    data = created.connection
+    try:
+        if created.reply_lost:
+            data = _fetch_after_lost_reply(client, data["id"], desired)
+        failed = failing_tests(data)
+        if failed and desired.get("setup_test_policy", SetupTestPolicy.FAIL) == SetupTestPolicy.FAIL:
+            client.delete_connection(data["id"])
+            raise SetupTestsFailedError(
+                f"setup tests failed for the new connection '{schema}', so it was deleted again and nothing was "
+                f"created: {_describe_tests(failed)}. Fix the cause (for an API key: an Iterable server-side key "
+                "with the right region), or set setup_test_policy: warn to keep a connection that fails its tests"
+            )
+        return _with_connect_card(client, data["id"], data, desired, previous=None) or data
+    except SetupTestsFailedError:
+        raise
+    except Exception as error:
+        # Never leave a connection behind that the state will not know about.
         client.delete_connection(data["id"])
-        raise SetupTestsFailedError(
-            f"setup tests failed for the new connection '{schema}', so it was deleted again and nothing was "
-            f"created: {_describe_tests(failed)}. Fix the cause (for an API key: an Iterable server-side key "
-            "with the right region), or set setup_test_policy: warn to keep a connection that fails its tests"
-        )
-    return _with_connect_card(client, data["id"], data, desired, previous=None) or data
+        raise IterableConnectionError(
+            f"the new connection '{schema}' was created but the create could not finish ({error}), so it was "
+            "deleted again; run `pulumi up` again"
+        ) from None
 
 
-def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Created:
+    """The connection our POST made; `reply_lost` when it was found by lookup rather than in the reply."""
+
+    connection: dict[str, Any]
+    reply_lost: bool = False
+
+
+@dataclass(frozen=True)
+class _Existing:
+    """A connection that another writer created with our schema while we were creating ours."""
+
+    connection: dict[str, Any]
+
+
+def _fetch_after_lost_reply(client: FivetranClient, connection_id: str, desired: Mapping[str, Any]
+                            ) -> dict[str, Any]:
+    if desired.get("run_setup_tests"):
+        # The lost reply carried the setup-test results; ask for them again.
+        return client.run_setup_tests(connection_id, bool(desired.get("trust_certificates")),
+                                      bool(desired.get("trust_fingerprints")))
+    return client.get_connection(connection_id)
+
+
+def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> _Created | _Existing:
     """POST the connection; when the outcome is unknown, find what the POST made instead of posting twice."""
     group_id, schema = desired["group_id"], desired["config"]["schema"]
     body = create_body(desired)
     last_error: FivetranError | None = None
-    for _ in range(CREATE_ATTEMPTS):
+    for attempt in range(CREATE_ATTEMPTS):
         try:
-            return client.create_connection(body)
+            return _Created(client.create_connection(body))
         except OutcomeUnknownError as unknown:
             last_error = unknown
         except ConflictError:
-            # Someone created the schema between our lookup and our POST (or an earlier, lost POST of ours
-            # landed after all): look it up below.
-            pass
-        found = client.list_connections(group_id, schema)
+            if attempt == 0:
+                # Created by someone else since our lookup: theirs, not ours.
+                found = client.list_connections(group_id, schema)
+                if found:
+                    return _Existing(found[0])
+                raise
+            # An earlier POST of ours whose reply was lost landed after all: look it up below.
+        try:
+            found = client.list_connections(group_id, schema)
+        except FivetranError as lookup:
+            raise FivetranError(
+                "create connection", f"the reply to the create was lost ({last_error}) and looking the connection "
+                f"up failed too ({lookup.message})",
+                hint=f"the connection may exist: run `pulumi up` again; if it then says schema '{schema}' already "
+                "exists in the group, set adopt_existing: true to take it over",
+            ) from None
         if found:
-            connection = found[0]
-            if desired.get("run_setup_tests"):
-                # The lost reply carried the setup-test results; ask for them again.
-                return client.run_setup_tests(connection["id"], desired.get("trust_certificates", False),
-                                              desired.get("trust_fingerprints", False))
-            return client.get_connection(connection["id"])
+            return _Created(found[0], reply_lost=True)
     raise FivetranError(
         "create connection", f"the outcome stayed unknown after {CREATE_ATTEMPTS} attempts ({last_error}) and "
         f"no connection with schema '{schema}' exists in group '{group_id}'",

@@ -142,8 +142,8 @@ def test_read_of_an_unchanged_connection_matches_the_inputs(provider) -> None:
     assert result.id == connection_id
     declared = {k: v for k, v in outs.items() if k in result.inputs}
     assert result.inputs == declared
-    assert provider.diff(connection_id, result.outs, checked(provider, program(sync_frequency=1440,
-                                                                               daily_sync_time="03:00"))).changes is False
+    news = checked(provider, program(sync_frequency=1440, daily_sync_time="03:00"))
+    assert provider.diff(connection_id, result.outs, news).changes is False
 
 
 def test_read_reports_changes_made_outside_pulumi(provider, emulator) -> None:
@@ -269,3 +269,40 @@ def test_wrong_secret_fails_without_echoing_it(emulator) -> None:
 def test_check_reports_every_failure_with_its_path(provider) -> None:
     result = provider.check({}, program(sync_frequency=7, config={"sync_mode": "SelectedEvents"}))
     assert {f.property for f in result.failures} == {"sync_frequency", "config.events"}
+
+
+def test_a_create_that_cannot_finish_leaves_nothing_behind(provider, emulator) -> None:
+    # The POST commits but its reply is lost; fetching the setup-test results then fails for good.
+    emulator.fault(method="POST", path="^/v1/connections$", status=502, count=1, after_commit=True)
+    emulator.fault(method="POST", path="/test$", status=400, code="InvalidInput", message="no", count=1)
+    with pytest.raises(ProviderError, match="deleted again"):
+        create(provider)
+    assert emulator.connections() == []
+
+
+def test_a_connection_created_by_someone_else_meanwhile_is_not_taken(provider, emulator) -> None:
+    """Between our lookup and our POST another writer takes the schema: we must not claim theirs."""
+    import threading
+    import time
+
+    emulator.fault(method="POST", path="^/v1/connections$", delay_s=1.0, count=1)  # hold our POST
+    errors: list[Exception] = []
+
+    def ours() -> None:
+        try:
+            create(provider, config={"schema": "iterable_contested"})
+        except Exception as error:  # noqa: BLE001 - asserted below
+            errors.append(error)
+
+    thread = threading.Thread(target=ours)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while emulator.control("GET", "/__emulator/faults")["items"] and time.monotonic() < deadline:
+        time.sleep(0.02)  # until our POST has taken the fault and sleeps in it
+    status, _ = emulator.api("POST", "/connections", {
+        "service": "iterable", "group_id": "warehouse_main", "run_setup_tests": False,
+        "config": {"schema": "iterable_contested", "api_key": "theirs"}})
+    thread.join(timeout=10)
+    assert status == 201
+    assert len(errors) == 1 and "adopt_existing: true" in str(errors[0])
+    assert len(emulator.connections()) == 1
