@@ -20,6 +20,7 @@ from pulumi.runtime import rpc
 
 from provider import operations
 from provider.client import FivetranClient
+from provider.diagnostics import show_plain_errors
 from provider.diffing import declared_inputs, plan_diff
 from provider.errors import FivetranError
 from provider.model import SERVICE, check_inputs, inputs_from_api
@@ -51,6 +52,10 @@ def is_unknown(value: Any) -> bool:
 
 class ProviderError(Exception):
     """An error shown to the user as is: it names the operation or field, the cause and the fix."""
+
+
+# In the provider process, the engine shows a ProviderError's message rather than a Python traceback.
+show_plain_errors(ProviderError)
 
 
 class IterableConnectionProvider(dynamic.ResourceProvider):

@@ -136,7 +136,8 @@ def test_errors_reach_the_engine_as_one_clear_line_without_secrets(engine, emula
     with pytest.raises(grpc.RpcError) as raised:
         up_new(engine, "c", program(group_id="missing_group"))
     details = raised.value.details()
-    assert "group_id: destination group 'missing_group' was not found" in details
+    assert details.startswith("create connection: group_id: destination group 'missing_group' was not found")
+    assert "Traceback" not in details
     assert API_KEY not in details and emulator.api_secret not in details
 
 
