@@ -13,12 +13,15 @@ test fails and says so.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.pulumi_cli import REPO_ROOT, PulumiCli
+from tests.support.pulumi_cli import INSTALL_SCRIPT, REPO_ROOT, PulumiCli, find_pulumi
 
 pytestmark = pytest.mark.cli
 
@@ -205,3 +208,23 @@ def test_program_error_is_reported_once_and_fails_the_command(project: Path, tmp
     assert "the program broke on purpose" in combined, result.transcript()
     # Exit code 32 from the exec script means "already reported": the host must not add a second error.
     assert "exited with code" not in combined, result.transcript()
+
+
+def test_install_step_is_cached_and_never_calls_go_when_current(tmp_path: Path) -> None:
+    pulumi = find_pulumi()
+    fake_go = tmp_path / "bin" / "go"
+    fake_go.parent.mkdir()
+    fake_go.write_text("#!/bin/sh\necho 'fake go: the install step must not build when current' >&2\nexit 97\n")
+    fake_go.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake_go.parent}{os.pathsep}{os.environ.get('PATH', '')}", "GO": str(fake_go)}
+
+    start = time.monotonic()
+    result = subprocess.run([str(INSTALL_SCRIPT)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    elapsed = time.monotonic() - start
+
+    assert result.returncode == 0, f"{INSTALL_SCRIPT} failed (stale .tools/bin?):\n{result.stderr}"
+    assert result.stdout.splitlines()[-1] == str(pulumi.parent), result.stdout
+    assert elapsed < 10, f"a current install took {elapsed:.1f}s"
+    for name in ("pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-pulumi-python"):
+        helper = pulumi.parent / name
+        assert os.access(helper, os.X_OK), f"{helper} is missing next to {pulumi}"
