@@ -1,0 +1,256 @@
+"""Fault matrix (issue #6, family 1) through the real engine: whole `pulumi up` runs of several connections
+under a representative subset of the faults, persistent failures followed by the next `up`, and a run
+killed between the POST and the state write.
+
+Each step is a scenario of its own in the results; a step builds on the stack the previous one left, so a
+test stops at the first step that fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from provider.settings import ProviderSettings
+from tests.reliability.record import FAULT_MATRIX, Scenario, scenario
+from tests.reliability.support import (
+    assert_stack_matches,
+    clear_faults,
+    stack_project,
+    state_connections,
+    wait_until,
+)
+from tests.support.emulator import Emulator
+from tests.support.pulumi_cli import PulumiResult
+from tests.support.stack import StackProject, connection
+
+pytestmark = pytest.mark.cli
+
+ONE_ID = r"^/v1/connections/[^/]+$"
+CREATE = r"^/v1/connections$"
+
+
+def ok(result: PulumiResult) -> PulumiResult:
+    return result.check()
+
+
+def failed(result: PulumiResult, *patterns: str) -> str:
+    """The transcript of a run that must have failed, naming everything in `patterns`."""
+    assert not result.ok, f"{result.describe()} should have failed\n{result.transcript()}"
+    text = result.stdout + result.stderr
+    for pattern in patterns:
+        assert re.search(pattern, text), f"{result.describe()}: no {pattern!r} in\n{result.transcript()}"
+    return text
+
+
+def expect(names: list[str], **values: Any) -> dict[str, dict[str, Any]]:
+    return {name: dict(values) for name in names}
+
+
+def test_lifecycle_of_several_connections_under_transient_faults(tmp_path: Path, emulator: Emulator) -> None:
+    """create, update, refresh, replace-in-program and destroy, each `up` hit by faults it must absorb."""
+    names = ["alpha", "beta", "gamma"]
+    project = stack_project(tmp_path, emulator, names)
+
+    with scenario(FAULT_MATRIX, "cli: up creating 3 x 429 Retry-After on 2 creates") as sc:
+        emulator.fault(method="POST", path=CREATE, status=429, retry_after=1, count=2)
+        ok(project.up("--skip-preview"))
+        assert sum(r["status"] == 429 for r in emulator.requests()) == 2
+        assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=360, paused=False))
+
+    with scenario(FAULT_MATRIX, "cli: up updating 3 x PATCH committed, reply lost (2)") as sc:
+        project.declare([connection(name, sync_frequency=60, paused=True) for name in names])
+        emulator.fault(method="PATCH", path=ONE_ID, drop_connection=True, after_commit=True, count=2)
+        ok(project.up("--skip-preview"))
+        assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=60, paused=True))
+
+    with scenario(FAULT_MATRIX, "cli: refresh of 3 x 503 on 2 reads") as sc:
+        emulator.fault(method="GET", path=ONE_ID, status=503, count=2)
+        ok(project.run("refresh", "--yes", "--skip-preview"))
+        assert sum(r["status"] == 503 for r in emulator.requests()) == 2
+        assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=60, paused=True))
+
+    with scenario(FAULT_MATRIX, "cli: up deleting 1, creating 1 x DELETE committed/502, POST committed/dropped") as sc:
+        names = ["alpha", "gamma", "delta"]
+        project.declare([connection(name, sync_frequency=60, paused=True) for name in names])
+        project.set_config("apiKeys.delta", "itbl-key-delta", secret=True, path=True)
+        emulator.fault(method="DELETE", path=ONE_ID, status=502, after_commit=True, count=1)
+        emulator.fault(method="POST", path=CREATE, drop_connection=True, after_commit=True, count=1)
+        ok(project.up("--skip-preview"))
+        assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=60, paused=True))
+
+    with scenario(FAULT_MATRIX, "cli: destroy of 3 x 504 on 2 deletes") as sc:
+        emulator.fault(method="DELETE", path=ONE_ID, status=504, count=2)
+        ok(project.run("destroy", "--yes", "--skip-preview"))
+        assert_stack_matches(project, emulator, sc, {})
+
+
+def test_persistent_failures_name_operation_and_cause_and_the_next_up_converges(
+        tmp_path: Path, emulator: Emulator) -> None:
+    names = ["north", "south"]
+    project = stack_project(tmp_path, emulator, names)
+
+    with scenario(FAULT_MATRIX, "cli: up creating 2 x persistent 503, then up") as sc:
+        emulator.fault(method="POST", path=CREATE, status=503, count=100)
+        failed(project.up("--skip-preview"), r"create connection", r"\b503\b", r"ServiceUnavailable")
+        assert emulator.connections() == [] and state_connections(project) == {}
+        clear_faults(emulator)
+        ok(project.up("--skip-preview"))
+        sc.outcome = "failed clearly; next up converged"
+        assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=360))
+
+    with scenario(FAULT_MATRIX, "cli: up updating 2 x persistent 429 Retry-After beyond the budget, then up") as sc:
+        project.declare([connection(name, sync_frequency=120) for name in names])
+        emulator.fault(method="PATCH", path=ONE_ID, status=429, retry_after=3600, count=100)
+        failed(project.up("--skip-preview"), r"update connection '\w+'", r"\b429\b", r"asked to wait 3600 s")
+        clear_faults(emulator)
+        ok(project.up("--skip-preview"))
+        sc.outcome = "failed clearly; next up converged"
+        assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=120))
+
+    with scenario(FAULT_MATRIX, "cli: destroy of 2 x persistent 403, then destroy") as sc:
+        emulator.fault(method="DELETE", path=ONE_ID, status=403, count=100)
+        failed(project.run("destroy", "--yes", "--skip-preview"), r"delete connection '\w+'", r"\b403\b",
+               r"fivetran:apiKey")
+        assert len(state_connections(project)) == 2 and len(emulator.connections()) == 2
+        clear_faults(emulator)
+        ok(project.run("destroy", "--yes", "--skip-preview"))
+        sc.outcome = "failed clearly; next destroy converged"
+        assert_stack_matches(project, emulator, sc, {})
+
+
+@pytest.mark.skipif("request_timeout" not in {f.name for f in fields(ProviderSettings)},
+                    reason="needs the fivetran:requestTimeout setting to shorten the client's read timeout")
+def test_a_create_reply_slower_than_the_request_timeout(tmp_path: Path, emulator: Emulator) -> None:
+    """The first POST is answered after 2.5 s, the client gives up after 1 s: no duplicate, no orphan."""
+    names = ["slowpoke", "other"]
+    project = stack_project(tmp_path, emulator, names)
+    project.set_config("fivetran:requestTimeout", "1")
+    with scenario(FAULT_MATRIX, "cli: up creating 2 x first POST slower than fivetran:requestTimeout") as sc:
+        emulator.fault(method="POST", path=CREATE, delay_s=2.5, count=1)
+        ok(project.up("--skip-preview"))
+        # The slow POST is still being worked on by the server: wait for its answer (a 409 or a 201).
+        wait_until(lambda: sum(r["method"] == "POST" for r in emulator.requests()) >= 3, timeout_s=10)
+        sc.notes["posts"] = [r["status"] for r in emulator.requests() if r["method"] == "POST"]
+        assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=360))
+
+
+# -- a run killed between the POST and the state write --------------------------------------------------------
+
+
+def start_up(project: StackProject) -> subprocess.Popen[str]:
+    """`pulumi up` in its own session (so the test can kill exactly it and its children)."""
+    cli = project.cli
+    return subprocess.Popen(
+        [str(cli.pulumi), "--non-interactive", "up", "--yes", "--skip-preview", "--stack", project.stack],
+        cwd=project.root, env=cli.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+
+
+def provider_processes(cli: subprocess.Popen[str]) -> list[psutil.Process]:
+    """The `python -m pulumi.dynamic` processes the CLI started."""
+    found = []
+    for child in psutil.Process(cli.pid).children(recursive=True):
+        try:
+            if "pulumi.dynamic" in child.cmdline():
+                found.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+def interrupted_create(project: StackProject, emulator: Emulator, kill: str) -> str:
+    """Run `up` for two connections whose first POST commits and then hangs; kill the provider (or the
+    CLI) once the emulator holds both connections. Returns the killed run's transcript."""
+    emulator.fault(method="POST", path=CREATE, delay_s=60, after_commit=True, count=1)
+    run = start_up(project)
+    try:
+        wait_until(lambda: len(emulator.connections()) == 2, timeout_s=60)
+        wait_until(lambda: provider_processes(run), timeout_s=10)
+        if kill == "provider":
+            for process in provider_processes(run):
+                process.kill()
+        else:
+            os.killpg(run.pid, signal.SIGKILL)
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.communicate(timeout=10)
+    clear_faults(emulator)
+    assert run.returncode != 0
+    return stdout + stderr
+
+
+def test_provider_killed_between_the_post_and_the_state_write(tmp_path: Path, emulator: Emulator) -> None:
+    names = ["steady", "stranded"]
+    project = stack_project(tmp_path, emulator, names)
+    with scenario(FAULT_MATRIX, "cli: provider process killed after the POST committed, then up") as sc:
+        transcript = interrupted_create(project, emulator, kill="provider")
+        sc.notes["killed run"] = _error_lines(transcript)
+        recover(project, emulator, sc, names, pending_expected=False)
+
+
+def test_cli_killed_between_the_post_and_the_state_write(tmp_path: Path, emulator: Emulator) -> None:
+    names = ["steady", "stranded"]
+    project = stack_project(tmp_path, emulator, names)
+    with scenario(FAULT_MATRIX, "cli: pulumi killed (SIGKILL) after the POST committed, then up") as sc:
+        interrupted_create(project, emulator, kill="cli")
+        locked = project.up("--skip-preview")
+        text = failed(locked, r"locked", r"pulumi cancel")
+        sc.notes["next up"] = _error_lines(text)
+        ok(project.run("cancel", "--yes"))
+        recover(project, emulator, sc, names, pending_expected=True)
+
+
+def recover(project: StackProject, emulator: Emulator, sc: Scenario, names: list[str],
+            pending_expected: bool) -> None:
+    """After the interrupted run: the next `up` must adopt or say to set `adopt_existing: true`, never
+    create a second connection; doing as told converges."""
+    known = state_connections(project)
+    missing = sorted(set(names) - set(known))
+    sc.notes["state after the kill"] = sorted(known)
+    sc.notes["connections after the kill"] = len(emulator.connections())
+    assert len(emulator.connections()) == 2
+    pending = project.export()["deployment"].get("pending_operations") or []
+    sc.notes["pending operations"] = [(p["type"], p["resource"]["urn"].rsplit("::", 1)[1]) for p in pending]
+    assert bool(pending) == pending_expected, pending
+
+    before = len(emulator.requests())
+    result = project.up("--skip-preview")
+    posts = [r for r in emulator.requests()[before:] if r["method"] == "POST" and r["path"] == "/v1/connections"]
+    assert posts == [], f"the next up sent a create: {posts}"
+    assert len(emulator.connections()) == 2
+    if result.ok:
+        sc.outcome = "next up adopted the connection"
+    else:
+        text = failed(result, r"already exists", r"adopt_existing: true", *(rf"'{n}'" for n in missing))
+        sc.notes["next up"] = _error_lines(text)
+        if pending_expected:
+            assert re.search(r"interrupted while creating", text), text
+        project.declare([connection(name, adopt_existing=name in missing) for name in names])
+        ok(project.up("--skip-preview"))
+        sc.outcome = "next up said to set adopt_existing: true; doing so converged"
+    assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=360))
+    if pending_expected:
+        # The interrupted create stays a pending operation (a warning on every run) until cleared.
+        pending = project.export()["deployment"].get("pending_operations") or []
+        sc.notes["pending operations after adoption"] = len(pending)
+        ok(project.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates"))
+        assert not project.export()["deployment"].get("pending_operations")
+        assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=360))
+
+
+def _error_lines(text: str) -> list[str]:
+    return [line.strip()[:300] for line in text.splitlines()
+            if re.search(r"error|warning|interrupted|adopt_existing", line, re.I)][:12]
+
