@@ -9,7 +9,8 @@ its own (its fixture runs the phases before it) and the CLI runs each command on
 
 The stack declares one connection per behaviour under test, so each is named after what happens to it:
 `frequency`, `pausing`, `events` and `rotation` change in place, `schema-move` and `regroup` are replaced,
-`eu-lookup` takes its group id from a `DestinationGroup` lookup, `drift` is changed and `vanish` deleted
+`eu-lookup` takes its group id from a `DestinationGroup` lookup (and, like `daily`, carries settings like
+the dev stack's), `retired` is removed from the stack config, `drift` is changed and `vanish` deleted
 behind Pulumi's back.
 
 The module has its own emulator, started with a canary Fivetran API secret, and every Iterable key is a
@@ -55,6 +56,24 @@ def iterable_key(name: str) -> str:
 # EMAIL_BASED_PROJECT), so the rotated key is visible in Fivetran's view of the connection.
 ROTATED_KEY = "itbl-canary-rotation-userid-v2-3f9a"
 
+# Settings like the dev stack's marketing-eu and lifecycle-archive: these two stay as declared throughout,
+# so every refresh and no-op preview also proves that richer settings read back without a spurious diff.
+EU_SETTINGS: dict[str, Any] = {
+    "group_name": "EU warehouse",
+    "sync_frequency": 360,
+    "data_delay_sensitivity": "HIGH",
+    "config": {"account_region": "EU", "sync_mode": "AllEvents", "custom_event_sync_mode": "SelectedEvents",
+               "custom_events": ["trialStarted", "planUpgraded"], "historical_sync_limit": "DATE_LIMIT",
+               "historical_sync_limit_date": "2025-01-01"},
+}
+DAILY_SETTINGS: dict[str, Any] = {
+    "paused": True,
+    "sync_frequency": 1440,
+    "daily_sync_time": "03:00",
+    "config": {"account_region": "US", "sync_mode": "SelectedEvents",
+               "events": ["emailSend", "emailOpen", "emailClick", "purchase"], "custom_event_sync_mode": "NoEvents"},
+}
+
 INITIAL = [
     connection("frequency", sync_frequency=60),
     connection("pausing"),
@@ -62,9 +81,11 @@ INITIAL = [
     connection("rotation"),
     connection("schema-move"),
     connection("regroup"),
-    connection("eu-lookup", group_name="EU warehouse"),
+    connection("eu-lookup", **EU_SETTINGS),
+    connection("daily", **DAILY_SETTINGS),
     connection("drift"),
     connection("vanish"),
+    connection("retired"),  # removed from the stack config below
 ]
 CHANGED = [
     connection("frequency", sync_frequency=120),
@@ -73,13 +94,16 @@ CHANGED = [
     connection("rotation"),  # its key changes in the secret config
     connection("schema-move", schema="schema_move_v2"),
     connection("regroup", group_id="warehouse_eu"),
-    connection("eu-lookup", group_name="EU warehouse"),
+    connection("eu-lookup", **EU_SETTINGS),
+    connection("daily", **DAILY_SETTINGS),
     connection("drift"),
     connection("vanish"),
 ]
 NAMES = [entry["name"] for entry in INITIAL]
-# The connections, the group lookup and the stack itself.
+KEPT = [entry["name"] for entry in CHANGED]
+# The connections, the group lookup and the stack itself; before and after `retired` is removed.
 RESOURCE_COUNT = len(INITIAL) + 2
+KEPT_COUNT = len(CHANGED) + 2
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -288,14 +312,16 @@ def created(walk: Walk, new_stack: Step) -> Created:
 class Unchanged:
     preview: Step
     up: Step
+    refresh: Step
 
 
 @pytest.fixture(scope="module")
 def unchanged(walk: Walk, created: Created) -> Unchanged:
-    """Preview and up again without changing anything (this `up` with its preview pass, as users run it)."""
+    """Preview, up (with its preview pass, as users run it) and refresh again without changing anything."""
     preview = walk.run("preview", "--diff")
     up = walk.run("up", "--yes", "--expect-no-changes")
-    return Unchanged(preview, up)
+    refresh = walk.run("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    return Unchanged(preview, up, refresh)
 
 
 @dataclass
@@ -314,7 +340,7 @@ class Changed:
 
 @pytest.fixture(scope="module")
 def changed(walk: Walk, unchanged: Unchanged) -> Changed:
-    """Change one thing per connection (see CHANGED), preview with --diff, and up."""
+    """Change one thing per connection (see CHANGED) and remove `retired`; preview with --diff, and up."""
     before = {c["schema"]: c for c in walk.emulator.connections()}
     walk.project.declare(CHANGED)
     walk.set_api_keys({"rotation": ROTATED_KEY})
@@ -435,6 +461,22 @@ def test_connection_with_a_looked_up_group_lands_in_that_group(created: Created)
     assert created.resources["eu-lookup"]["outputs"]["group_id"] == "warehouse_eu"
 
 
+def test_up_creates_connections_with_their_declared_settings(created: Created) -> None:
+    held = created.up.by_schema()
+    eu = held[schema("eu-lookup")]
+    assert (eu["sync_frequency"], eu["data_delay_sensitivity"]) == (360, "HIGH")
+    assert {k: eu["config"][k] for k in ("account_region", "sync_mode", "custom_event_sync_mode",
+                                         "historical_sync_limit", "historical_sync_limit_date")} == {
+        "account_region": "EU", "sync_mode": "AllEvents", "custom_event_sync_mode": "SelectedEvents",
+        "historical_sync_limit": "DATE_LIMIT", "historical_sync_limit_date": "2025-01-01"}
+    assert sorted(eu["config"]["custom_events"]) == ["planUpgraded", "trialStarted"]
+    daily = held[schema("daily")]
+    assert (daily["paused"], daily["sync_frequency"], daily["daily_sync_time"]) == (True, 1440, "03:00")
+    assert daily["status"]["sync_state"] == "paused"
+    assert sorted(daily["config"]["events"]) == ["emailClick", "emailOpen", "emailSend", "purchase"]
+    assert created.outputs["daily"]["sync_state"] == "paused"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # No change
 
@@ -453,6 +495,14 @@ def test_second_up_reports_no_changes_and_sends_no_request(unchanged: Unchanged,
     assert summaries(up.out) == [{"unchanged": RESOURCE_COUNT}] * 2, up.out  # its preview pass and the update
     assert up.requests == []
     assert up.connections == created.up.connections
+
+
+def test_refresh_without_changes_in_fivetran_reports_none(unchanged: Unchanged, created: Created) -> None:
+    refresh = unchanged.refresh
+    refresh.ok()  # with --expect-no-changes: a difference between create's and read's view would fail it
+    assert summary(refresh.out) == {"unchanged": RESOURCE_COUNT}, refresh.out
+    assert refresh.writes() == []
+    assert refresh.connections == created.up.connections
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -477,8 +527,8 @@ def assert_updated_in_place(changed: Changed, name: str) -> tuple[dict[str, Any]
 def test_preview_of_changes_sends_no_request(changed: Changed) -> None:
     changed.preview.ok()
     assert changed.preview.requests == []
-    assert summary(changed.preview.out) == {"to update": 4, "to replace": 2, "changes": 6,
-                                            "unchanged": RESOURCE_COUNT - 6}, changed.preview.out
+    assert summary(changed.preview.out) == {"to update": 4, "to replace": 2, "to delete": 1, "changes": 7,
+                                            "unchanged": RESOURCE_COUNT - 7}, changed.preview.out
 
 
 def test_sync_frequency_change_updates_in_place(changed: Changed) -> None:
@@ -517,9 +567,19 @@ def test_api_key_rotation_updates_in_place(changed: Changed) -> None:
 
 def test_unchanged_connections_are_left_alone(changed: Changed) -> None:
     touched = {path for _, path in changed.up.writes()}
-    for name in ("eu-lookup", "drift", "vanish"):
+    for name in ("eu-lookup", "daily", "drift", "vanish"):
         assert f"/v1/connections/{changed.before[schema(name)]['id']}" not in touched, name
         assert name not in diff_blocks(changed.preview.out), name
+
+
+def test_connection_removed_from_the_stack_config_is_deleted(changed: Changed) -> None:
+    block = changed.block("retired")
+    assert (block.op, block.marker) == ("delete", "-"), block.text
+    assert did(changed.up.out, "retired", "deleted"), changed.up.out
+    retired_id = changed.before[schema("retired")]["id"]
+    assert ("DELETE", f"/v1/connections/{retired_id}") in changed.up.writes()
+    assert schema("retired") not in changed.up.by_schema()
+    assert "retired" not in changed.resources
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -563,7 +623,7 @@ def test_refresh_reports_a_change_made_in_fivetran(drifted: Drifted) -> None:
     statuses = progress(drifted.refresh.out, "drift")
     assert "updated [diff: ~paused]" in statuses, drifted.refresh.out
     assert summary(drifted.refresh.out) == {"updated": 1, "deleted": 1, "changes": 2,
-                                            "unchanged": RESOURCE_COUNT - 2}, drifted.refresh.out
+                                            "unchanged": KEPT_COUNT - 2}, drifted.refresh.out
     drift = drifted.resources["drift"]
     assert drift["outputs"]["paused"] is True
     assert drift["inputs"]["paused"] is True  # read() returns the live inputs too
@@ -593,7 +653,7 @@ def test_up_after_refresh_restores_the_declared_value(drifted: Drifted) -> None:
 def test_refresh_drops_a_connection_deleted_in_fivetran(drifted: Drifted) -> None:
     assert did(drifted.refresh.out, "vanish", "deleted"), drifted.refresh.out
     assert "vanish" not in drifted.resources
-    assert sorted(drifted.resources) == sorted(n for n in NAMES if n != "vanish")
+    assert sorted(drifted.resources) == sorted(n for n in KEPT if n != "vanish")
 
 
 def test_up_recreates_a_connection_deleted_in_fivetran(drifted: Drifted) -> None:
@@ -603,7 +663,7 @@ def test_up_recreates_a_connection_deleted_in_fivetran(drifted: Drifted) -> None
     recreated = drifted.up.by_schema()["vanish"]
     assert recreated["id"] != drifted.before["vanish"]["id"]
     assert summary(drifted.up.out) == {"created": 1, "updated": 1, "changes": 2,
-                                       "unchanged": RESOURCE_COUNT - 2}, drifted.up.out
+                                       "unchanged": KEPT_COUNT - 2}, drifted.up.out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -612,7 +672,7 @@ def test_up_recreates_a_connection_deleted_in_fivetran(drifted: Drifted) -> None
 
 def test_destroy_removes_everything_even_a_connection_already_deleted(destroyed: Destroyed) -> None:
     destroyed.destroy.ok()
-    assert summary(destroyed.destroy.out) == {"deleted": RESOURCE_COUNT}, destroyed.destroy.out
+    assert summary(destroyed.destroy.out) == {"deleted": KEPT_COUNT}, destroyed.destroy.out
     assert destroyed.destroy.connections == []
     assert destroyed.resources == {} and destroyed.outputs == {}
     deletes = [r for r in destroyed.destroy.requests if r["method"] == "DELETE"]
@@ -637,6 +697,7 @@ def leaked(text: str) -> list[str]:
 
 
 def test_no_secret_in_any_cli_output(walk: Walk, destroyed: Destroyed) -> None:
+    walk.project.run("config").check()  # the stack's config as a user lists it
     results = [r for r in walk.cli.results if "--show-secrets" not in r.args]
     assert len(results) >= 15, [r.describe() for r in results]
     for result in results:
@@ -660,9 +721,11 @@ def test_state_keeps_secrets_encrypted(walk: Walk, changed: Changed, destroyed: 
     for provider in providers:
         assert "ciphertext" in provider["inputs"]["fivetran:apiSecret"], provider["inputs"]
     # Everything the CLI wrote: backend checkpoints, their backups and history, PULUMI_HOME.
-    for path in walk.root.rglob("*"):
-        if path.is_file() and not path.is_symlink() and "venv" not in path.parts and "provider" not in path.parts:
-            assert leaked(path.read_text(errors="replace")) == [], path
+    written = [path for path in walk.root.rglob("*")
+               if path.is_file() and not path.is_symlink() and not {"venv", "provider"} & set(path.parts)]
+    assert len([p for p in written if p.name.endswith(".checkpoint.json")]) >= 4, written
+    for path in written:
+        assert leaked(path.read_text(errors="replace")) == [], path
 
 
 def test_stack_file_holds_only_ciphertext(walk: Walk, destroyed: Destroyed) -> None:
