@@ -84,6 +84,17 @@ class StackProject:
         for name, key in (api_keys or {}).items():
             self.set_config(f"apiKeys.{name}", key, secret=True, path=True)
 
+    def declare_many(self, connections: Iterable[Mapping[str, Any]],
+                     api_keys: Mapping[str, str] | None = None) -> None:
+        """Like `declare`, for large stacks: every API key is set in one `pulumi config set-all --secret
+        --path` call instead of one CLI call per key (~0.2 s each). Keys already set stay as they are."""
+        self.declare(connections)
+        if api_keys:
+            args = ["config", "set-all", "--stack", self.stack, "--path"]
+            for name, key in api_keys.items():
+                args += ["--secret", f"apiKeys.{name}={key}"]
+            self.cli.run(*args).check()
+
     def run(self, *args: str, timeout: float = 300.0) -> PulumiResult:
         """`pulumi ARGS --stack <stack>`; check the result yourself."""
         return self.cli.run(*args, "--stack", self.stack, timeout=timeout)
