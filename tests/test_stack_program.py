@@ -72,6 +72,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.registrations: dict[str, Registration] = {}
+        self.in_order: list[Registration] = []  # every registration, duplicates included
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.typ == GROUP_TYPE:
@@ -93,19 +94,22 @@ class RecordingMonitor(mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            self.mocks.registrations[request.name] = Registration(
+            registration = Registration(
                 typ=request.type,
                 name=request.name,
                 custom=request.custom,
                 inputs=rpc.deserialize_properties(request.object),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
             )
+            self.mocks.registrations[request.name] = registration
+            self.mocks.in_order.append(registration)
         return response
 
 
 @dataclass
 class ProgramRun:
     registrations: dict[str, Registration]
+    in_order: list[Registration]
     exports: dict[str, Any] = field(default_factory=dict)
 
     def connections(self) -> dict[str, Registration]:
@@ -144,7 +148,7 @@ def run_program() -> Iterator[Any]:
                                  monitor=RecordingMonitor(recorder))
         config, secret_keys = program_config(stack_config)
         pulumi.runtime.set_all_config(config, secret_keys)
-        result = ProgramRun(recorder.registrations)
+        result = ProgramRun(recorder.registrations, recorder.in_order)
 
         @pulumi.runtime.test
         def program() -> Any:
@@ -289,6 +293,24 @@ def test_program_exports_each_connections_id_and_state(dev_run: ProgramRun) -> N
         }
         for name in declared_entries()
     }
+
+
+def test_distinct_group_names_get_distinct_lookup_resources(run_program: Any) -> None:
+    """Two groups whose names differ only in case or in a space/hyphen must not share a resource name:
+    the real engine rejects the second with "Duplicate resource URN" (the mock monitor does not check)."""
+    stack_config = copy.deepcopy(dev_stack_config())
+    entries = stack_config[f"{PROJECT}:connections"]
+    entries[0]["group_name"] = "EU-warehouse"  # marketing-us; marketing-eu keeps "EU warehouse"
+    del entries[0]["group_id"]
+    entries[2]["group_name"] = "EU Warehouse"  # lifecycle-archive
+    del entries[2]["group_id"]
+
+    run = run_program(stack_config)
+
+    lookups = [r for r in run.in_order if r.typ == GROUP_TYPE]
+    assert sorted(unwrap(r.inputs)["name"] for r in lookups) == ["EU Warehouse", "EU warehouse", "EU-warehouse"]
+    names = [r.name for r in lookups]
+    assert len(set(names)) == len(names), f"lookup resources share a name (one URN): {names}"
 
 
 def test_an_api_key_in_plain_stack_config_is_refused_with_a_clear_error(run_program: Any) -> None:
