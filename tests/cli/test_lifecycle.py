@@ -17,8 +17,8 @@ The module has its own emulator, started with a canary Fivetran API secret, and 
 canary too: the last tests check that none of them shows up in any CLI output, in the state or in the
 stack file. Invalid-input tests at the end use their own throwaway stacks.
 
-Needs the CLI (`pulumi` on PATH, or `.tools/bin/pulumi`): without it every test fails with
-PulumiCliNotFound, which says how to build it.
+Needs the CLI (`pulumi` on PATH, or `.tools/bin/pulumi`): without it no test passes or skips; each fails
+(or errors in its fixture) with PulumiCliNotFound, which says how to build the CLI.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -268,13 +268,6 @@ class Walk:
         resources = export["deployment"].get("resources") or []
         return {r["urn"].rsplit("::", 1)[-1]: r for r in resources if r["type"] == CONNECTION_TYPE}
 
-    def set_api_keys(self, keys: Mapping[str, str]) -> None:
-        """All keys with one `pulumi config set-all` (one CLI start instead of one per key)."""
-        args = ["config", "set-all", "--stack", self.project.stack, "--path"]
-        for name, key in keys.items():
-            args += ["--secret", f"apiKeys.{name}={key}"]
-        self.cli.run(*args).check()
-
 
 @pytest.fixture(scope="module")
 def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
@@ -290,8 +283,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
 @pytest.fixture(scope="module")
 def new_stack(walk: Walk) -> Step:
     """Declare the connections in a new stack and preview."""
-    walk.project.declare(INITIAL)
-    walk.set_api_keys({name: iterable_key(name) for name in NAMES})
+    walk.project.declare_many(INITIAL, api_keys={name: iterable_key(name) for name in NAMES})
     return walk.run("preview", "--diff")
 
 
@@ -342,8 +334,7 @@ class Changed:
 def changed(walk: Walk, unchanged: Unchanged) -> Changed:
     """Change one thing per connection (see CHANGED) and remove `retired`; preview with --diff, and up."""
     before = {c["schema"]: c for c in walk.emulator.connections()}
-    walk.project.declare(CHANGED)
-    walk.set_api_keys({"rotation": ROTATED_KEY})
+    walk.project.declare_many(CHANGED, api_keys={"rotation": ROTATED_KEY})
     preview = walk.run("preview", "--diff")
     up = walk.require("up", "--yes", "--skip-preview")
     revealed = walk.project.run("stack", "export", "--show-secrets").check().stdout
