@@ -11,11 +11,17 @@ Stack config (see stacks/Pulumi.dev.yaml for a full example):
       marketing-us: {secure: ...}          # pulumi config set --secret --path 'apiKeys.marketing-us' KEY
 
 A connection that names its group by `group_name` gets its `group_id` from a `DestinationGroup` lookup, an
-output of another resource, as infrastructure code usually passes ids around.
+output of another resource, as infrastructure code usually passes ids around. A connection with
+`connect_card_config` may go without an API key: the Iterable account owner enters it in a Connect Card.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import fields
 from typing import Any
 
 import pulumi
@@ -23,27 +29,68 @@ import pulumi
 from provider import IterableConnection, IterableConnectionArgs
 from provider.group import DestinationGroup
 
+PROJECT = pulumi.get_project()
+ARG_NAMES = {f.name for f in fields(IterableConnectionArgs)}
+ENTRY_KEYS = ARG_NAMES | {"name", "group_name"}
+
 config = pulumi.Config()
 declared: list[dict[str, Any]] = config.require_object("connections")
-api_keys = config.get_secret_object("apiKeys") or pulumi.Output.secret({})
+api_keys: pulumi.Output[dict[str, str]] = config.get_secret_object("apiKeys") or pulumi.Output.secret({})
+# Which connections have a key, read without decrypting anything into the program's view.
+names_with_keys = set(json.loads(pulumi.runtime.get_config(f"{PROJECT}:apiKeys") or "{}"))
+
+
+def entry_error(name: str, problem: str) -> ValueError:
+    return ValueError(f"stack config {PROJECT}:connections, connection '{name}': {problem}")
+
+
+def check_entry(entry: dict[str, Any]) -> str:
+    """The entry's name, after refusing what IterableConnectionArgs would not say clearly."""
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"stack config {PROJECT}:connections: every entry needs a `name` (the resource name)")
+    for key in entry:
+        if key not in ENTRY_KEYS:
+            close = difflib.get_close_matches(key, sorted(ENTRY_KEYS), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"the known keys are {', '.join(sorted(ENTRY_KEYS))}"
+            raise entry_error(name, f"unknown key '{key}'; {hint}")
+    if "group_id" in entry and "group_name" in entry:
+        raise entry_error(name, "set either group_id or group_name (looked up by name), not both")
+    if "api_key" in (entry.get("config") or {}):
+        raise entry_error(name, f"put the Iterable API key in the secret config 'apiKeys.{name}' (pulumi config "
+                                f"set --secret --path 'apiKeys.{name}' KEY), never in plain text in the stack file")
+    if name not in names_with_keys and not entry.get("connect_card_config"):
+        raise entry_error(name, f"no Iterable API key: set it with pulumi config set --secret --path "
+                                f"'apiKeys.{name}' KEY, or add connect_card_config so the account owner enters it")
+    return name
+
 
 groups: dict[str, DestinationGroup] = {}
-exports: dict[str, Any] = {}
 
+
+def group_lookup(group_name: str) -> DestinationGroup:
+    """One lookup per distinct group name, with a resource name that no other group name maps to."""
+    if group_name not in groups:
+        slug = re.sub(r"[^a-z0-9]+", "-", group_name.lower()).strip("-") or "group"
+        resource_name = f"group-{slug}"
+        taken = {g.pulumi_resource_name for g in groups.values()}
+        if resource_name in taken:
+            resource_name += "-" + hashlib.sha256(group_name.encode()).hexdigest()[:8]
+        groups[group_name] = DestinationGroup(resource_name, name=group_name)
+    return groups[group_name]
+
+
+exports: dict[str, Any] = {}
 for entry in declared:
     entry = dict(entry)
-    name = entry.pop("name")
+    name = check_entry(entry)
+    del entry["name"]
     group_name = entry.pop("group_name", None)
     if group_name is not None:
-        if group_name not in groups:
-            groups[group_name] = DestinationGroup(f"group-{group_name.lower().replace(' ', '-')}", name=group_name)
-        entry["group_id"] = groups[group_name].group_id
-    settings = dict(entry.pop("config", {}))
-    if "api_key" in settings:
-        raise ValueError(f"connection '{name}': put the Iterable API key in the secret config "
-                         f"'apiKeys.{name}' (pulumi config set --secret --path 'apiKeys.{name}' KEY), "
-                         "never in plain text in the stack file")
-    settings["api_key"] = api_keys.apply(lambda keys, n=name: keys.get(n))
+        entry["group_id"] = group_lookup(group_name).group_id
+    settings = dict(entry.pop("config", None) or {})
+    if name in names_with_keys:
+        settings["api_key"] = api_keys.apply(lambda keys, n=name: keys[n])
     connection = IterableConnection(name, IterableConnectionArgs(config=settings, **entry))
     exports[name] = {
         "id": connection.connection_id,
