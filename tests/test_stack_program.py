@@ -387,3 +387,32 @@ def test_provider_pickle_loads_in_a_fresh_process_started_in_the_repository_root
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["provider.resource IterableConnectionProvider", "0 360"], done.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda e: e.update(sync_frequncy=60), "unknown key 'sync_frequncy'; did you mean 'sync_frequency'?"),
+        (lambda e: e.update(group_name="EU warehouse"), "either group_id or group_name"),
+        (lambda e: e.update(name="unkeyed"), "no Iterable API key: set it with pulumi config set --secret"),
+    ],
+)
+def test_a_bad_entry_is_refused_naming_the_connection_and_the_fix(run_program: Any, change: Any,
+                                                                   words: str) -> None:
+    stack_config = copy.deepcopy(dev_stack_config())
+    entry = stack_config[f"{PROJECT}:connections"][0]  # marketing-us, with a group_id and a key
+    change(entry)
+    with pytest.raises(ValueError) as raised:
+        run_program(stack_config)
+    assert words in str(raised.value)
+    assert f"connection '{entry['name']}'" in str(raised.value)
+
+
+def test_a_connect_card_entry_needs_no_key(run_program: Any) -> None:
+    stack_config = copy.deepcopy(dev_stack_config())
+    entry = stack_config[f"{PROJECT}:connections"][0]
+    entry["name"] = "card-only"
+    entry["connect_card_config"] = {"redirect_uri": "https://example.com/done"}
+    run = run_program(stack_config)
+    (card,) = [r for r in run.in_order if r.name == "card-only"]
+    assert "api_key" not in unwrap(card.inputs)["config"]
