@@ -1,0 +1,50 @@
+"""Regression check of the benchmark's cheap figures (issue #7; the full benchmark is `python -m bench.run`).
+
+- Requests per operation, through the provider against the emulator, with the exact requests the
+  benchmark's overhead figures are measured on: a create checks the group, looks for the schema and posts;
+  read, update and delete send one request each.
+- A `pulumi preview` of an unchanged stack sends no API request at all (marked `cli`: real CLI).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.overhead import make_provider, requests_per_operation
+from tests.support.emulator import Emulator
+from tests.support.stack import StackProject, connection
+
+EXPECTED = {
+    "create": ["GET /v1/groups/warehouse_main",
+               "GET /v1/connections?group_id=warehouse_main&schema=bench_calibration&limit=1000",
+               "POST /v1/connections"],
+    "read": ["GET /v1/connections/{id}"],
+    "update": ["PATCH /v1/connections/{id}"],
+    "delete": ["DELETE /v1/connections/{id}"],
+}
+
+
+def test_requests_per_operation(emulator: Emulator) -> None:
+    provider = make_provider(emulator)
+    before = provider.client.request_count
+    sent = requests_per_operation(provider)
+    connection_id = sent["read"][0].path.rsplit("/", 1)[1]
+    described = {op: [s.describe().replace(connection_id, "{id}") for s in requests] for op, requests in sent.items()}
+    assert described == EXPECTED
+    # The client's own count agrees (no request escaped the recording), and so does the emulator's log.
+    assert provider.client.request_count - before == sum(len(r) for r in EXPECTED.values())
+    assert len(emulator.requests()) == sum(len(r) for r in EXPECTED.values())
+    assert emulator.connections() == []
+
+
+@pytest.mark.cli
+def test_noop_preview_sends_no_api_request(tmp_path, emulator: Emulator) -> None:
+    project = StackProject.create(tmp_path, emulator)
+    connections = [connection(f"noop-{i}", sync_frequency=360) for i in range(3)]
+    project.declare_many(connections, {c["name"]: f"itbl-key-{c['name']}" for c in connections})
+    project.up().check()
+    assert len(emulator.connections()) == 3
+    logged = len(emulator.requests())
+    preview = project.preview().check()
+    assert "4 unchanged" in preview.stdout, preview.transcript()
+    assert emulator.requests()[logged:] == []
