@@ -46,10 +46,19 @@ def start_results() -> None:
     path.write_text("")
 
 
+def session_id() -> str:
+    """Which pytest session wrote a line: `$RELIABILITY_SESSION`, else this process's id and start time."""
+    return os.environ.get("RELIABILITY_SESSION") or _PROCESS_SESSION
+
+
+_PROCESS_SESSION = f"pid{os.getpid()}-{int(time.time())}"
+
+
 @dataclass
 class Scenario:
     family: str
     name: str
+    session: str = field(default_factory=session_id)
     passed: bool = False
     duplicates: int = 0
     orphans: int = 0

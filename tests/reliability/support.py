@@ -254,10 +254,15 @@ def canary_forms(*secrets: str) -> dict[str, str]:
     """Every form in which a secret could leak: as is, URL-encoded, base64 (also as key:secret in Basic auth)."""
     forms: dict[str, str] = {}
     for secret in secrets:
-        forms[secret] = secret
-        forms[f"urlencoded {secret}"] = quote(secret, safe="")
-        forms[f"form-encoded {secret}"] = quote_plus(secret)
-        forms[f"base64 {secret}"] = base64.b64encode(secret.encode()).decode().rstrip("=")
+        variants = {
+            secret: secret,
+            f"urlencoded {secret}": quote(secret, safe=""),
+            f"form-encoded {secret}": quote_plus(secret),
+            f"base64 {secret}": base64.b64encode(secret.encode()).decode().rstrip("="),
+        }
+        for name, form in variants.items():
+            if form not in forms.values():  # one hit per distinct text, not per encoding that left it alone
+                forms[name] = form
     return forms
 
 

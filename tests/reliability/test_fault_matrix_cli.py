@@ -87,9 +87,12 @@ def test_lifecycle_of_several_connections_under_transient_faults(tmp_path: Path,
         ok(project.up("--skip-preview"))
         assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=60, paused=True))
 
-    with scenario(FAULT_MATRIX, "cli: destroy of 3 x 504 on 2 deletes") as sc:
+    with scenario(FAULT_MATRIX, "cli: destroy of 3 (one deleted outside Pulumi: 404) x 504 on 2 deletes") as sc:
+        gone = state_connections(project)["gamma"]["id"]
+        assert emulator.api("DELETE", f"/connections/{gone}")[0] == 200
         emulator.fault(method="DELETE", path=ONE_ID, status=504, count=2)
         ok(project.run("destroy", "--yes", "--skip-preview"))
+        assert any(r["method"] == "DELETE" and r["status"] == 404 for r in emulator.requests())
         assert_stack_matches(project, emulator, sc, {})
 
 
