@@ -171,6 +171,18 @@ def provider_processes(cli: subprocess.Popen[str]) -> list[psutil.Process]:
     return found
 
 
+def reap(project: StackProject) -> None:
+    """Kill what the killed run left behind: the engine starts plugins in process groups of their own, so
+    killing the CLI's group leaves the provider running. They are found by this test's project path."""
+    root = str(project.root)
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if any(arg.startswith(root) for arg in process.info["cmdline"] or []):
+                process.kill()
+        except psutil.Error:
+            pass
+
+
 def interrupted_create(project: StackProject, emulator: Emulator, kill: str) -> str:
     """Run `up` for two connections whose first POST commits and then hangs; kill the provider (or the
     CLI) once the emulator holds both connections. Returns the killed run's transcript."""
@@ -189,6 +201,7 @@ def interrupted_create(project: StackProject, emulator: Emulator, kill: str) -> 
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.communicate(timeout=10)
+        reap(project)
     clear_faults(emulator)
     assert run.returncode != 0
     return stdout + stderr

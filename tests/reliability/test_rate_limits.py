@@ -43,6 +43,11 @@ def posts(emulator: Emulator) -> list[int]:
     return [r["status"] for r in emulator.requests() if r["method"] == "POST" and r["path"] == "/v1/connections"]
 
 
+def boundaries(creates: int) -> int:
+    """How many times a paced burst has to wait for the window to move."""
+    return math.ceil(creates / LIMIT) - 1
+
+
 def measure(sc: Scenario, emulator: Emulator, creates: int, elapsed_s: float) -> tuple[int, int]:
     """Record the POSTs, the 429s and the time taken; returns (429s, retries)."""
     statuses = posts(emulator)
@@ -65,8 +70,9 @@ def test_burst_paced_by_the_create_throttle(limited: Emulator) -> None:
         assert engine.up(program) == {}
         elapsed = time.monotonic() - started
         rejected, _ = measure(sc, limited, BURST, elapsed)
-        # Paced to the limit: no 429 but for a rare clock edge between client and server (one per window).
-        assert rejected <= 1, sc.notes
+        # Paced to the limit: no 429, but for a rare edge between the client's clock and the server's (the
+        # server counts a create when it commits, a few ms after the client sent it): at most one per window.
+        assert rejected <= boundaries(BURST), sc.notes
         assert elapsed >= sc.notes["floor_s"]
         engine.assert_matches(limited, program)
         sc.audit(limited, engine.ids())
@@ -96,5 +102,5 @@ def test_pulumi_up_of_a_burst_paced_by_fivetran_create_limit(tmp_path: Path, lim
         started = time.monotonic()
         project.up("--skip-preview").check()
         rejected, _ = measure(sc, limited, count, time.monotonic() - started)
-        assert rejected <= 1, sc.notes
+        assert rejected <= boundaries(count), sc.notes
         assert_stack_matches(project, limited, sc, {name: {"sync_frequency": 360} for name in names})
