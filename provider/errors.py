@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import requests
 
 REDACTED = "***"
+MIN_SECRET_LENGTH = 6
 AUTH_HINT = "check fivetran:apiKey and fivetran:apiSecret (or FIVETRAN_API_KEY / FIVETRAN_API_SECRET)"
 
 
@@ -29,8 +30,12 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
-        """Register a secret (empty values and non-strings are ignored); its URL-encoded forms go too."""
-        if not isinstance(secret, str) or not secret:
+        """Register a secret; its URL-encoded forms go too.
+
+        Non-strings and values shorter than `MIN_SECRET_LENGTH` are ignored: no real key is that short, and
+        blanking a two-letter "secret" would garble every word that contains it.
+        """
+        if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
             return
         forms = {secret, quote(secret, safe=""), quote_plus(secret)}
         with self._lock:

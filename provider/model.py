@@ -39,8 +39,8 @@ DEFAULT_DAILY_SYNC_TIME = "00:00"
 # with a digit. Anything else Fivetran would rename, so the name in the program would never match the
 # connection's `schema`. 127 characters is the longest schema name the strictest common destination
 # (Redshift) keeps; PostgreSQL destinations truncate after 63.
-SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,126}$")
-DAILY_SYNC_TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):00$")
+SCHEMA_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,126}")
+DAILY_SYNC_TIME_PATTERN = re.compile(r"([01][0-9]|2[0-3]):00")
 
 
 class AccountRegion(StrEnum):
@@ -110,14 +110,26 @@ def _whole_number(value: Any) -> Any:
         if not value.is_integer():
             raise ValueError(f"must be a whole number, got {value}")
         return int(value)
+    if isinstance(value, str) and not re.fullmatch(r"\d+", value.strip()):
+        raise ValueError(f"must be a whole number, got {value!r}")
     return value
 
 
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
+def _not_blank(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be blank; set the id, or leave the input out")
+    return value
+
+
+# An id Fivetran knows (a group, a proxy agent, a private link...): never blank.
+Identifier = Annotated[str, BeforeValidator(_not_blank)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
 class IterableConfig(_Strict):
@@ -137,7 +149,7 @@ class IterableConfig(_Strict):
     @field_validator("schema_name")
     @classmethod
     def _schema_name(cls, value: str) -> str:
-        if not SCHEMA_PATTERN.match(value):
+        if not SCHEMA_PATTERN.fullmatch(value):
             raise ValueError(
                 f"{value!r} is not a destination schema name Fivetran keeps as given; use 1 to 127 lowercase "
                 "letters, digits and underscores, not starting with a digit (for example 'iterable_marketing')"
@@ -164,13 +176,15 @@ class IterableConfig(_Strict):
     @field_validator("historical_sync_limit_date", mode="before")
     @classmethod
     def _iso_date(cls, value: Any) -> Any:
-        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if isinstance(value, dt.date):
+            return value
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError(f"{value!r} is not a date in the form YYYY-MM-DD (for example '2024-01-01')")
         return value
 
 
 class DestinationConfiguration(_Strict):
-    virtual_warehouse: str | None = None
+    virtual_warehouse: Identifier | None = None
 
 
 class ConnectCardConfig(_Strict):
@@ -180,7 +194,7 @@ class ConnectCardConfig(_Strict):
     @field_validator("redirect_uri")
     @classmethod
     def _uri(cls, value: str) -> str:
-        if not re.match(r"^https?://\S+$", value):
+        if not re.fullmatch(r"https?://\S+", value):
             raise ValueError(f"{value!r} is not an http(s) URL; set the page Fivetran sends the person back to")
         return value
 
@@ -188,7 +202,7 @@ class ConnectCardConfig(_Strict):
 class ConnectionSpec(_Strict):
     """Everything a user declares for one Iterable connection."""
 
-    group_id: str = Field(min_length=1)
+    group_id: Identifier
     config: IterableConfig
     paused: bool = False
     pause_after_trial: bool = False
@@ -201,9 +215,9 @@ class ConnectionSpec(_Strict):
     trust_fingerprints: bool = False
     run_setup_tests: bool = True
     networking_method: NetworkingMethod = NetworkingMethod.DIRECTLY
-    proxy_agent_id: str | None = None
-    private_link_id: str | None = None
-    hybrid_deployment_agent_id: str | None = None
+    proxy_agent_id: Identifier | None = None
+    private_link_id: Identifier | None = None
+    hybrid_deployment_agent_id: Identifier | None = None
     destination_configuration: DestinationConfiguration | None = None
     connect_card_config: ConnectCardConfig | None = None
     adopt_existing: bool = False
@@ -388,7 +402,7 @@ def _cross_field_errors(spec: ConnectionSpec) -> list[FieldError]:
     rule(spec.sync_frequency in SYNC_FREQUENCIES, "sync_frequency",
          f"must be one of {', '.join(map(str, SYNC_FREQUENCIES))} (minutes), got {spec.sync_frequency}")
     if spec.daily_sync_time is not None:
-        rule(bool(DAILY_SYNC_TIME_PATTERN.match(spec.daily_sync_time)), "daily_sync_time",
+        rule(bool(DAILY_SYNC_TIME_PATTERN.fullmatch(spec.daily_sync_time)), "daily_sync_time",
              f"must be a whole hour in the form HH:00, from 00:00 to 23:00 (got {spec.daily_sync_time!r})")
         rule(spec.sync_frequency == DAILY_FREQUENCY, "daily_sync_time",
              f"is only allowed when sync_frequency is 1440 (daily); remove it, or set sync_frequency to 1440 "
@@ -547,7 +561,7 @@ def canonical_inputs(spec: ConnectionSpec) -> dict[str, Any]:
         "proxy_agent_id": spec.proxy_agent_id,
         "private_link_id": spec.private_link_id,
         "hybrid_deployment_agent_id": spec.hybrid_deployment_agent_id,
-        "destination_configuration": _compact(spec.destination_configuration.model_dump(mode="json"))
+        "destination_configuration": _compact(spec.destination_configuration.model_dump(mode="json")) or None
         if spec.destination_configuration else None,
         "connect_card_config": _compact(spec.connect_card_config.model_dump(mode="json"))
         if spec.connect_card_config else None,

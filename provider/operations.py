@@ -148,8 +148,9 @@ def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> 
             return _Created(found[0], reply_lost=True)
     raise FivetranError(
         "create connection", f"the outcome stayed unknown after {CREATE_ATTEMPTS} attempts ({last_error}) and "
-        f"no connection with schema '{schema}' exists in group '{group_id}'",
-        hint="nothing was created; run `pulumi up` again when Fivetran is reachable",
+        f"no connection with schema '{schema}' showed up in group '{group_id}' yet",
+        hint=f"a slow create may still land: run `pulumi up` again; if it then says schema '{schema}' already "
+        "exists in the group, set adopt_existing: true to take it over",
     )
 
 
@@ -160,8 +161,9 @@ def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desire
         raise ConnectionExistsError(
             f"config.schema: a connection with schema '{schema}' already exists in group '{group_id}' "
             f"(id '{existing['id']}', created {existing.get('created_at', 'earlier')}). To manage that connection "
-            "with Pulumi, set adopt_existing: true (it is then brought to the declared settings; this is also "
-            "the way to recover a connection created by an interrupted `pulumi up`); otherwise choose another "
+            "with Pulumi, set adopt_existing: true (it is then brought to the declared settings). This is also "
+            "how to recover a connection created by an interrupted `pulumi up`; afterwards `pulumi refresh "
+            "--clear-pending-creates` clears Pulumi's record of the interrupted create. Otherwise choose another "
             "config.schema"
         )
     live = inputs_from_api(existing, previous={})

@@ -148,7 +148,9 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         except (operations.IterableConnectionError, ProviderError) as error:
             raise ProviderError(f"{operation}: {error}") from None
         except FivetranError as error:
-            raise ProviderError(f"{operation}: {error}") from None
+            # Its message starts with the operation it was doing; say ours only when that was a step of it.
+            prefix = "" if error.operation == operation else f"{operation}: "
+            raise ProviderError(f"{prefix}{error}") from None
         except Exception as error:  # a bug of ours: say what it was without a wall of frames
             raise ProviderError(f"{operation}: unexpected {type(error).__name__}: {error}") from None
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pulumi.output import Unknown
+
 from provider.diffing import declared_inputs, plan_diff
 from provider.model import canonical_inputs, parse_spec
 from provider.resource import is_unknown
-from pulumi.output import Unknown
 
 
 def canonical(**overrides: Any) -> dict[str, Any]:

@@ -78,7 +78,7 @@ def test_canonical_form_is_idempotent_and_order_free() -> None:
     ("overrides", "path", "words"),
     [
         ({"group_id": None}, "group_id", "required"),
-        ({"group_id": ""}, "group_id", "empty"),
+        ({"group_id": ""}, "group_id", "blank"),
         ({"config": {"schema": "Has-Caps"}}, "config.schema", "lowercase"),
         ({"config": {"schema": "1abc"}}, "config.schema", "not starting with a digit"),
         ({"config": {"schema": "a" * 128}}, "config.schema", "127"),

@@ -305,4 +305,5 @@ def test_a_connection_created_by_someone_else_meanwhile_is_not_taken(provider, e
     thread.join(timeout=10)
     assert status == 201
     assert len(errors) == 1 and "adopt_existing: true" in str(errors[0])
-    assert len(emulator.connections()) == 1
+    contested = [c for c in emulator.connections() if c["schema"] == "iterable_contested"]
+    assert len(contested) == 1 and contested[0]["connected_by"]

@@ -207,21 +207,21 @@ def _put(props: dict[str, Any], path: str, value: Any) -> None:
 BOOLEAN_FIELDS = ("paused", "pause_after_trial", "trust_certificates", "trust_fingerprints", "run_setup_tests",
                   "adopt_existing")
 ID_FIELDS = ("proxy_agent_id", "private_link_id", "hybrid_deployment_agent_id")
-# Text that is not a schema name Fivetran keeps (a trailing newline is a known gap, pinned below).
+# Text that is not a schema name Fivetran keeps.
 bad_schemas = st.one_of(
-    st.text(max_size=20).filter(lambda s: not re.fullmatch(r"[a-z_][a-z0-9_]{0,126}", s) and not s.endswith("\n")),
+    st.text(max_size=20).filter(lambda s: not re.fullmatch(r"[a-z_][a-z0-9_]{0,126}", s)),
     st.from_regex(r"[a-z_][a-z0-9_]{127,140}", fullmatch=True),
 )
 bad_hours = st.one_of(st.text(max_size=8), st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 99),
                                                      st.integers(0, 99))
-                      ).filter(lambda s: not re.fullmatch(r"([01][0-9]|2[0-3]):00", s) and not s.endswith("\n"))
+                      ).filter(lambda s: not re.fullmatch(r"([01][0-9]|2[0-3]):00", s))
 bad_dates = st.one_of(
     st.text(max_size=12).filter(lambda s: not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s)),
     st.sampled_from(["2023-02-29", "2024-02-30", "2023-13-01", "2023-00-10", "2023-04-31", "0000-01-01"]),
     lists_and_objects,
 )
 future_dates = st.dates(min_value=TODAY + dt.timedelta(days=1)).map(dt.date.isoformat)
-not_http_urls = st.text(max_size=30).filter(lambda s: not re.match(r"https?://\S+$", s))
+not_http_urls = st.text(max_size=30).filter(lambda s: not re.fullmatch(r"https?://\S+", s))
 
 RULES: list[Rule] = [
     # -- required inputs and whole objects
@@ -423,9 +423,9 @@ def _differences(got: dict[str, Any], want: dict[str, Any]) -> dict[str, tuple[A
     return {key: (got.get(key), want.get(key)) for key in sorted(keys) if got.get(key) != want.get(key)}
 
 
-# -- gaps `check` lets through today (the API rejects them, or Fivetran would not keep them) --------------------
+# -- values the API would reject, or Fivetran would not keep, that `check` must catch ---------------------------
 
-KNOWN_GAPS = [
+EDGE_CASES = [
     pytest.param({"hybrid_deployment_agent_id": ""}, "hybrid_deployment_agent_id", id="blank hybrid agent id"),
     pytest.param({"destination_configuration": {"virtual_warehouse": " "}}, "destination_configuration",
                  id="blank virtual warehouse"),
@@ -443,14 +443,9 @@ KNOWN_GAPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "provider/model.py: blank strings pass for group_id, proxy_agent_id, private_link_id, "
-    "hybrid_deployment_agent_id and destination_configuration.virtual_warehouse (the API answers 400, or "
-    "404 for the group, at create); SCHEMA_PATTERN, DAILY_SYNC_TIME_PATTERN and the redirect_uri check use "
-    "re.match with '$', which also matches before a trailing newline (use re.fullmatch)"))
-@pytest.mark.parametrize(("change", "field"), KNOWN_GAPS)
-def test_known_check_gaps(emulator: Emulator, change: dict[str, Any], field: str) -> None:
-    with scenario(BAD_INPUT, f"known gap: {field}") as sc:
+@pytest.mark.parametrize(("change", "field"), EDGE_CASES)
+def test_check_catches_edge_cases(emulator: Emulator, change: dict[str, Any], field: str) -> None:
+    with scenario(BAD_INPUT, f"edge case: {field}") as sc:
         provider = provider_for(emulator)
         props = {"group_id": "warehouse_main", "config": {"schema": "iterable_gap", "api_key": "itbl_key"},
                  **change, "__provider": PROVIDER_STRING}
@@ -460,13 +455,9 @@ def test_known_check_gaps(emulator: Emulator, change: dict[str, Any], field: str
         assert any(names_field(f.property, field) for f in result.failures), f"check accepted {change}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "provider/model.py canonical_inputs keeps destination_configuration {} (also from {virtual_warehouse: "
-    "null}) while inputs_from_api reads it back as absent, so every refresh shows a diff; make an empty "
-    "destination_configuration canonical None (valid_inputs leaves {} out until then)"))
 @pytest.mark.parametrize("value", [{}, {"virtual_warehouse": None}], ids=["empty", "null warehouse"])
 def test_empty_destination_configuration_round_trips(emulator: Emulator, value: dict[str, Any]) -> None:
-    with scenario(BAD_INPUT, "valid: empty destination_configuration round trip (known bug)") as sc:
+    with scenario(BAD_INPUT, "valid: empty destination_configuration round trip") as sc:
         provider = provider_for(emulator)
         props = {"group_id": "warehouse_main", "config": {"schema": "iterable_empty", "api_key": "itbl_key1234"},
                  "destination_configuration": value, "__provider": PROVIDER_STRING}

@@ -83,11 +83,6 @@ OPERATIONS = (
 
 # Cells that pin a known bug (strict xfail, so a fix shows up); none in the matrix itself at present.
 KNOWN_BUGS: dict[tuple[str, str, str], pytest.MarkDecorator] = {}
-NOTHING_CREATED_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="provider/operations.py _create_exactly_once: when every POST timed out and the lookups found "
-           "nothing yet, the error says 'nothing was created', but the slow POST may still land (it does here)",
-)
 
 
 def _cells() -> list[Any]:
@@ -171,10 +166,9 @@ def _converge(engine: MiniEngine, operation: Operation, sc: Scenario
     return "failed clearly; next run said to set adopt_existing: true, which converged", program
 
 
-@NOTHING_CREATED_BUG
 def test_create_whose_every_reply_times_out_does_not_claim_nothing_was_created(emulator: Emulator) -> None:
     """Every POST is answered after 2 s, the client waits 0.25 s: the three attempts and their lookups end
-    before the first POST lands, and the error says "nothing was created". Then the connection appears."""
+    before the first POST lands. The error must not claim nothing was created: the connection appears."""
     with scenario(FAULT_MATRIX, "provider: create x every POST slower than timeout, landing after the error") as sc:
         provider = provider_for(emulator, retry=SHORT_BUDGET_RETRY)
         engine = MiniEngine(provider)
@@ -185,7 +179,7 @@ def test_create_whose_every_reply_times_out_does_not_claim_nothing_was_created(e
         assert set(errors) == {"main"}
         sc.notes["errors"] = {name: str(error)[:400] for name, error in errors.items()}
         _check_error(OPERATIONS[0], FAULTS[6], "main", errors["main"])
-        _nothing_created_claims_hold(emulator, errors, ONE)  # fails: the connection exists
+        _nothing_created_claims_hold(emulator, errors, ONE)
         sc.outcome, program = _converge(engine, OPERATIONS[0], sc)
         engine.assert_matches(emulator, program)
         sc.audit(emulator, engine.ids())

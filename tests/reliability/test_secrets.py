@@ -181,17 +181,14 @@ def test_canaries_through_a_stack_lifecycle(tmp_path: Path, fivetran: Emulator) 
 
 
 @pytest.mark.cli
-@pytest.mark.xfail(strict=True, reason=(
-    "the engine stores the whole stack config as the inputs of the default pulumi-python provider in the "
-    "state; fivetran:apiKey set as plain config (as StackProject.create, stacks/Pulumi.dev.yaml and the "
-    "contract do) is therefore in the state in clear. Fix: set fivetran:apiKey with --secret everywhere we "
-    "show or make a stack (or use FIVETRAN_API_KEY)"))
 def test_fivetran_api_key_set_as_the_project_sets_it_stays_out_of_the_state(tmp_path: Path, fivetran: Emulator
                                                                             ) -> None:
-    project = StackProject.create(tmp_path, fivetran)  # fivetran:apiKey exactly as the project sets it
+    # The engine keeps the whole stack config as the inputs of the default provider in the state, so the
+    # project sets fivetran:apiKey (like the secret) with --secret everywhere.
+    project = StackProject.create(tmp_path, fivetran)
     project.declare([connection("only")])
     set_api_keys(project, {"only": ITERABLE_KEY})
-    with scenario(SECRETS, "cli: up with fivetran:apiKey as the project sets it (plain config)") as sc:
+    with scenario(SECRETS, "cli: up with fivetran:apiKey as the project sets it (--secret)") as sc:
         project.up("--skip-preview").check()
         checkpoint = project.export()
         sc.notes["fivetran:apiKey in the stack file"] = FIVETRAN_KEY in project.stack_file.read_text()

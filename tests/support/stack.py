@@ -58,7 +58,7 @@ class StackProject:
         project = cls(root=root, cli=cli, emulator=emulator, stack=stack)
         cli.run("stack", "init", stack).check()
         project.set_config("fivetran:apiUrl", emulator.base_url)
-        project.set_config("fivetran:apiKey", emulator.api_key)
+        project.set_config("fivetran:apiKey", emulator.api_key, secret=True)
         project.set_config("fivetran:apiSecret", emulator.api_secret, secret=True)
         project.set_config("fivetran:createLimit", create_limit)
         return project
