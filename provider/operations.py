@@ -51,21 +51,13 @@ def _describe_tests(tests: list[dict[str, Any]]) -> str:
 
 
 def create(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]:
-    """Create (or, with `adopt_existing`, adopt) the connection and return Fivetran's view of it."""
-    group_id, schema = desired["group_id"], desired["config"]["schema"]
-    try:
-        client.get_group(group_id)
-    except NotFoundError as missing:
-        raise GroupNotFoundError(
-            f"group_id: destination group '{group_id}' was not found in Fivetran ({missing.code or 'NotFound'}); "
-            "set group_id to the id of an existing destination group (Fivetran dashboard > Destinations, or "
-            "GET /v1/groups)"
-        ) from None
+    """Create (or, with `adopt_existing`, adopt) the connection and return Fivetran's view of it.
 
-    existing = client.list_connections(group_id, schema)
-    if existing:
-        return _adopt_or_refuse(client, existing[0], desired)
-
+    One POST in the common case. Fivetran itself refuses a second connection with the same schema in a
+    group, so there is no lookup before it: a refusal is what sends us to the existing connection, to adopt
+    it or to explain `adopt_existing`.
+    """
+    schema = desired["config"]["schema"]
     created = _create_exactly_once(client, desired)
     if isinstance(created, _Existing):
         return _adopt_or_refuse(client, created.connection, desired)
@@ -122,19 +114,27 @@ def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> 
     group_id, schema = desired["group_id"], desired["config"]["schema"]
     body = create_body(desired)
     last_error: FivetranError | None = None
-    for attempt in range(CREATE_ATTEMPTS):
+    for _ in range(CREATE_ATTEMPTS):
         try:
             return _Created(client.create_connection(body))
         except OutcomeUnknownError as unknown:
             last_error = unknown
-        except ConflictError:
-            if attempt == 0:
-                # Created by someone else since our lookup: theirs, not ours.
-                found = client.list_connections(group_id, schema)
-                if found:
-                    return _Existing(found[0])
+        except NotFoundError as missing:
+            if not (missing.code or "").startswith("NotFound_Group"):
                 raise
-            # An earlier POST of ours whose reply was lost landed after all: look it up below.
+            raise GroupNotFoundError(
+                f"group_id: destination group '{group_id}' was not found in Fivetran ({missing.code}); set group_id "
+                "to the id of an existing destination group (Fivetran dashboard > Destinations, or GET /v1/groups)"
+            ) from None
+        except FivetranError as refused:
+            if not _schema_taken(refused):
+                raise
+            found = client.list_connections(group_id, schema)
+            if not found:
+                raise
+            if last_error is None:
+                return _Existing(found[0])  # there before us: someone else's until adopted
+            return _Created(found[0], reply_lost=True)  # an earlier POST of ours landed after all
         try:
             found = client.list_connections(group_id, schema)
         except FivetranError as lookup:
@@ -152,6 +152,18 @@ def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> 
         hint=f"a slow create may still land: run `pulumi up` again; if it then says schema '{schema}' already "
         "exists in the group, set adopt_existing: true to take it over",
     )
+
+
+def _schema_taken(error: FivetranError) -> bool:
+    """Fivetran's refusal of a second connection with the same schema in a group.
+
+    The exact answer is not documented: 409 is what the API lists for create conflicts, and a 400 whose
+    message says the schema exists is treated the same (fivetran-api.md, section 3).
+    """
+    if isinstance(error, ConflictError):
+        return True
+    text = error.message.lower()
+    return error.status == 400 and "schema" in text and ("exist" in text or "already" in text)
 
 
 def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]

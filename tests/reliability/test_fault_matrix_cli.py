@@ -243,8 +243,10 @@ def recover(project: StackProject, emulator: Emulator, sc: Scenario, names: list
 
     before = len(emulator.requests())
     result = project.up("--skip-preview")
+    # The provider posts first and lets Fivetran refuse a taken schema (409): a refused create is fine,
+    # one that Fivetran accepted would be a duplicate.
     posts = [r for r in emulator.requests()[before:] if r["method"] == "POST" and r["path"] == "/v1/connections"]
-    assert posts == [], f"the next up sent a create: {posts}"
+    assert all(r["status"] == 409 for r in posts), f"the next up created a connection: {posts}"
     assert len(emulator.connections()) == 2
     if result.ok:
         sc.outcome = "next up adopted the connection"
