@@ -31,7 +31,7 @@ from typing import Any
 from bench.cli_scale import api_key, declared, log
 from bench.clirun import run_watched
 from bench.gofivetran_like import GoFivetranLikeClient, create_many
-from provider.model import create_body
+from provider.payloads import create_body
 from provider.resource import IterableConnectionProvider
 from tests.support.emulator import start_emulator
 from tests.support.stack import StackProject

@@ -16,7 +16,8 @@ from typing import Any
 
 from provider.client import FivetranClient
 from provider.errors import ConflictError, FivetranError, NotFoundError, OutcomeUnknownError
-from provider.model import TEST_FLAGS, SetupTestPolicy, create_body, inputs_from_api, patch_body
+from provider.model import TEST_FLAGS, SetupTestPolicy
+from provider.payloads import create_body, inputs_from_api, patch_body
 
 # Setup-test statuses that mean the connection cannot sync (Fivetran also reports PASSED, SKIPPED, WARNING).
 FAILING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED"})

@@ -23,8 +23,10 @@ from provider.client import FivetranClient
 from provider.diagnostics import show_plain_errors
 from provider.diffing import declared_inputs, plan_diff
 from provider.errors import FivetranError
-from provider.model import SERVICE, check_inputs, inputs_from_api
+from provider.model import SERVICE
+from provider.payloads import inputs_from_api
 from provider.settings import ProviderSettings
+from provider.validation import check_inputs
 
 # Outputs Fivetran computes; every input is echoed into the outputs beside them.
 COMPUTED_OUTPUTS = (

@@ -7,8 +7,9 @@ from typing import Any
 from pulumi.output import Unknown
 
 from provider.diffing import declared_inputs, plan_diff
-from provider.model import canonical_inputs, parse_spec
+from provider.payloads import canonical_inputs
 from provider.resource import is_unknown
+from provider.validation import parse_spec
 
 
 def canonical(**overrides: Any) -> dict[str, Any]:

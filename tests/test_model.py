@@ -1,4 +1,5 @@
-"""The typed model: every validation rule names the field and the fix; the canonical form never diffs."""
+"""The model, its validation and payloads: every rule names the field and the fix; the canonical form never
+diffs."""
 
 from __future__ import annotations
 
@@ -7,14 +8,8 @@ from typing import Any
 
 import pytest
 
-from provider.model import (
-    canonical_inputs,
-    check_inputs,
-    create_body,
-    inputs_from_api,
-    parse_spec,
-    patch_body,
-)
+from provider.payloads import canonical_inputs, create_body, inputs_from_api, patch_body
+from provider.validation import check_inputs, parse_spec
 
 SECRET = "itbl-canary-9f3b2c"
 
