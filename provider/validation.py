@@ -138,27 +138,35 @@ def _cross_field_errors(spec: ConnectionSpec) -> list[FieldError]:
         if not ok:
             errors.append(FieldError(path, reason, involves))
 
-    selected = config.sync_mode is SyncMode.SELECTED_EVENTS
-    rule(not selected or bool(config.events), "config.events",
-         "must list at least one event when config.sync_mode is SelectedEvents; list the events to sync, "
-         "or set config.sync_mode to AllEvents", "config.sync_mode")
-    rule(selected or config.events is None, "config.events",
-         "is only allowed when config.sync_mode is SelectedEvents; remove it, or set config.sync_mode to "
-         "SelectedEvents", "config.sync_mode")
-    custom_selected = config.custom_event_sync_mode is CustomEventSyncMode.SELECTED_EVENTS
-    rule(not custom_selected or bool(config.custom_events), "config.custom_events",
-         "must list at least one custom event when config.custom_event_sync_mode is SelectedEvents; list them, "
-         "or set config.custom_event_sync_mode to AllEvents or NoEvents", "config.custom_event_sync_mode")
-    rule(custom_selected or config.custom_events is None, "config.custom_events",
-         "is only allowed when config.custom_event_sync_mode is SelectedEvents; remove it, or set "
-         "config.custom_event_sync_mode to SelectedEvents", "config.custom_event_sync_mode")
-    date_limited = config.historical_sync_limit is HistoricalSyncLimit.DATE_LIMIT
-    rule(not date_limited or config.historical_sync_limit_date is not None, "config.historical_sync_limit_date",
-         "is required when config.historical_sync_limit is DATE_LIMIT; set the first day to sync, for example "
-         "'2024-01-01'", "config.historical_sync_limit")
-    rule(date_limited or config.historical_sync_limit_date is None, "config.historical_sync_limit_date",
-         "is only allowed when config.historical_sync_limit is DATE_LIMIT; remove it, or set "
-         "config.historical_sync_limit to DATE_LIMIT", "config.historical_sync_limit")
+    def only_with(path: str, value: object, switch: str, choice: StrEnum, actual: StrEnum, required: str) -> None:
+        """`path` must be set when `switch` is `choice` (`required` says what to do) and only then."""
+        if actual is choice:
+            rule(value is not None, path, required, switch)
+        else:
+            rule(value is None, path, f"is only allowed when {switch} is {choice}; remove it, or set {switch} "
+                                      f"to {choice}", switch)
+
+    only_with("config.events", config.events, "config.sync_mode", SyncMode.SELECTED_EVENTS, config.sync_mode,
+              "must list at least one event when config.sync_mode is SelectedEvents; list the events to sync, "
+              "or set config.sync_mode to AllEvents")
+    only_with("config.custom_events", config.custom_events, "config.custom_event_sync_mode",
+              CustomEventSyncMode.SELECTED_EVENTS, config.custom_event_sync_mode,
+              "must list at least one custom event when config.custom_event_sync_mode is SelectedEvents; list "
+              "them, or set config.custom_event_sync_mode to AllEvents or NoEvents")
+    only_with("config.historical_sync_limit_date", config.historical_sync_limit_date,
+              "config.historical_sync_limit", HistoricalSyncLimit.DATE_LIMIT, config.historical_sync_limit,
+              "is required when config.historical_sync_limit is DATE_LIMIT; set the first day to sync, for "
+              "example '2024-01-01'")
+    only_with("data_delay_threshold", spec.data_delay_threshold, "data_delay_sensitivity",
+              DataDelaySensitivity.CUSTOM, spec.data_delay_sensitivity,
+              "is required when data_delay_sensitivity is CUSTOM; set the delay in minutes after which "
+              "Fivetran warns")
+    only_with("proxy_agent_id", spec.proxy_agent_id, "networking_method", NetworkingMethod.PROXY_AGENT,
+              spec.networking_method, "is required when networking_method is ProxyAgent; set the id of the proxy "
+              "agent")
+    only_with("private_link_id", spec.private_link_id, "networking_method", NetworkingMethod.PRIVATE_LINK,
+              spec.networking_method, "is required when networking_method is PrivateLink; set the id of the "
+              "private link")
     if config.historical_sync_limit_date is not None:
         rule(config.historical_sync_limit_date <= dt.date.today(), "config.historical_sync_limit_date",
              "is in the future; use a date on or before today")
@@ -175,25 +183,6 @@ def _cross_field_errors(spec: ConnectionSpec) -> list[FieldError]:
         rule(spec.sync_frequency == DAILY_FREQUENCY, "daily_sync_time",
              f"is only allowed when sync_frequency is 1440 (daily); remove it, or set sync_frequency to 1440 "
              f"(it is {spec.sync_frequency})", "sync_frequency")
-    custom_delay = spec.data_delay_sensitivity is DataDelaySensitivity.CUSTOM
-    rule(not custom_delay or spec.data_delay_threshold is not None, "data_delay_threshold",
-         "is required when data_delay_sensitivity is CUSTOM; set the delay in minutes after which Fivetran "
-         "warns", "data_delay_sensitivity")
-    rule(custom_delay or spec.data_delay_threshold is None, "data_delay_threshold",
-         "is only allowed when data_delay_sensitivity is CUSTOM; remove it, or set data_delay_sensitivity to "
-         "CUSTOM", "data_delay_sensitivity")
-    proxy = spec.networking_method is NetworkingMethod.PROXY_AGENT
-    rule(not proxy or bool(spec.proxy_agent_id), "proxy_agent_id",
-         "is required when networking_method is ProxyAgent; set the id of the proxy agent", "networking_method")
-    rule(proxy or spec.proxy_agent_id is None, "proxy_agent_id",
-         "is only allowed when networking_method is ProxyAgent; remove it, or set networking_method to "
-         "ProxyAgent", "networking_method")
-    private = spec.networking_method is NetworkingMethod.PRIVATE_LINK
-    rule(not private or bool(spec.private_link_id), "private_link_id",
-         "is required when networking_method is PrivateLink; set the id of the private link", "networking_method")
-    rule(private or spec.private_link_id is None, "private_link_id",
-         "is only allowed when networking_method is PrivateLink; remove it, or set networking_method to "
-         "PrivateLink", "networking_method")
     return errors
 
 
