@@ -5,7 +5,8 @@ method into the gRPC error text `traceback.format_exc()`, and the CLI prints tha
 error. For an error that is ours to explain (a `ProviderError`, whose message already names the operation,
 the cause and the fix) the frames are noise in front of a user. So, inside the provider process only, the
 server's `traceback` name is given a stand-in whose `format_exc` returns just the message for those errors
-and the full traceback for anything else (a bug, which deserves its frames).
+and the full traceback for anything else (a failure outside the provider's own methods, such as in the
+SDK, which deserves its frames).
 
 This touches nothing unless the running `__main__` is Pulumi's dynamic-provider server, and it leaves the
 server unchanged if its shape ever differs from what is expected.

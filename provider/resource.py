@@ -142,19 +142,23 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
             raise ProviderError(f"{operation}: invalid inputs: " + "; ".join(str(e) for e in errors))
         return inputs
 
-    @staticmethod
-    def _call(operation: str, function: Any, *args: Any) -> Any:
-        """Run an operation; any failure surfaces as one clear line (never with a secret in it)."""
+    def _call(self, operation: str, function: Any, *args: Any) -> Any:
+        """Run an operation; any failure surfaces as one clear line, redacted like the client's errors."""
         try:
             return function(*args)
         except (operations.IterableConnectionError, ProviderError) as error:
-            raise ProviderError(f"{operation}: {error}") from None
+            message = f"{operation}: {error}"
         except FivetranError as error:
             # Its message starts with the operation it was doing; say ours only when that was a step of it.
-            prefix = "" if error.operation == operation else f"{operation}: "
-            raise ProviderError(f"{prefix}{error}") from None
-        except Exception as error:  # a bug of ours: say what it was without a wall of frames
-            raise ProviderError(f"{operation}: unexpected {type(error).__name__}: {error}") from None
+            message = f"{error}" if error.operation == operation else f"{operation}: {error}"
+        except Exception as error:  # a bug of ours: name it plainly rather than show a wall of frames
+            message = f"{operation}: unexpected {type(error).__name__}: {error}"
+        raise ProviderError(self._redact(message)) from None
+
+    def _redact(self, text: str) -> str:
+        with self._lock:
+            client = self._client
+        return client.redact(text) if client is not None else text
 
 
 def outputs(inputs: Mapping[str, Any], data: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
