@@ -1,6 +1,6 @@
 """What create, read, update and delete mean for an Iterable connection, in Fivetran API calls.
 
-Each function takes a `FivetranClient` and canonical property bags (see `model.canonical_inputs`) and
+Each function takes a `FivetranClient` and canonical property bags (see `payloads.canonical_inputs`) and
 returns Fivetran's view of the connection. This is where the promises live that the Pulumi side relies on:
 a create never leaves a connection behind that the state would not know about (a lost reply is resolved by
 looking the connection up, failed setup tests under the `fail` policy delete what was just created), a
@@ -74,7 +74,8 @@ def create(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]
                 f"created: {_describe_tests(failed)}. Fix the cause (for an API key: an Iterable server-side key "
                 "with the right region), or set setup_test_policy: warn to keep a connection that fails its tests"
             )
-        return _with_connect_card(client, data["id"], data, desired, previous=None) or data
+        # The card our POST made is in its reply, or in the connection fetched after a lost reply.
+        return _with_connect_card(client, data["id"], data, desired, previous=None, reply_has_new_card=True) or data
     except SetupTestsFailedError:
         raise
     except Exception as error:
@@ -262,14 +263,17 @@ def _card_requested(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bo
 
 
 def _with_connect_card(client: FivetranClient, connection_id: str, data: dict[str, Any] | None,
-                       desired: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Issue a Connect Card when `connect_card_config` is new or changed and the reply did not carry one.
+                       desired: Mapping[str, Any], previous: Mapping[str, Any] | None,
+                       reply_has_new_card: bool = False) -> dict[str, Any] | None:
+    """Issue a Connect Card when `connect_card_config` is new or changed.
 
-    Returns `data` with `connect_card` filled in; when `data` is None (nothing else was sent), a partial view
-    holding only the card.
+    A create's reply carries the card it made (`reply_has_new_card`); any other reply may show an older card,
+    so a new one is asked for. Returns `data` with `connect_card` filled in; when `data` is None (nothing else
+    was sent), a partial view holding only the card.
     """
-    has_card = data is not None and bool((data.get("connect_card") or {}).get("uri"))
-    if not _card_requested(previous, desired) or has_card:
+    if not _card_requested(previous, desired):
+        return data
+    if reply_has_new_card and data is not None and (data.get("connect_card") or {}).get("uri"):
         return data
     card_config = desired["connect_card_config"]
     reply = client.create_connect_card(connection_id, card_config["redirect_uri"],

@@ -87,3 +87,13 @@ def test_switching_from_declared_key_to_card_issues_a_card_in_place(provider, em
     # The connection keeps working with the key it has until the owner completes the card.
     assert updated.outs["status"]["setup_state"] == "connected"
     assert [c["id"] for c in emulator.connections()] == [result.id]
+
+
+def test_a_changed_card_config_issues_a_new_card(provider, emulator) -> None:
+    connection_id, outs = create_with_card(provider)
+    news = checked(provider, program(card={"redirect_uri": "https://example.com/elsewhere"}))
+    assert provider.diff(connection_id, outs, news).changes is True
+    updated = provider.update(connection_id, outs, news)
+    new_uri = updated.outs["connect_card_uri"]
+    assert new_uri != outs["connect_card_uri"] and "elsewhere" in new_uri
+    assert token_of(new_uri) != token_of(outs["connect_card_uri"])
