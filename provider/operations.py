@@ -183,7 +183,8 @@ def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desire
     live = inputs_from_api(existing, previous={})
     body = patch_body(live, desired)
     if not body:
-        data = client.get_connection(existing["id"])
+        # Already as declared: the listed connection is the whole view (list items carry every field).
+        data = dict(existing)
         return _with_connect_card(client, existing["id"], data, desired, previous=None) or data
     tests = bool(desired.get("run_setup_tests")) and "config" in body
     data = client.modify_connection(existing["id"], {**body, **_test_flags(desired, tests)})

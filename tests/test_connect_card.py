@@ -97,3 +97,14 @@ def test_a_changed_card_config_issues_a_new_card(provider, emulator) -> None:
     new_uri = updated.outs["connect_card_uri"]
     assert new_uri != outs["connect_card_uri"] and "elsewhere" in new_uri
     assert token_of(new_uri) != token_of(outs["connect_card_uri"])
+
+
+def test_adopting_a_connection_already_as_declared_changes_nothing(provider, emulator) -> None:
+    connection_id, _ = create_with_card(provider)
+    before = len(emulator.requests())
+    adopted = make_provider(emulator).create(checked(provider, program(adopt_existing=True)))
+    assert adopted.id == connection_id
+    sent = [(r["method"], r["path"], r["status"]) for r in emulator.requests()[before:]]
+    assert sent == [("POST", "/v1/connections", 409), ("GET", "/v1/connections", 200),
+                    ("POST", f"/v1/connections/{connection_id}/connect-card", 200)]
+    assert adopted.outs["connect_card_uri"].startswith("http") and adopted.outs["schema"] == "iterable_card"
