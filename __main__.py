@@ -25,9 +25,8 @@ from dataclasses import fields
 from typing import Any
 
 import pulumi
-
-from provider import IterableConnection, IterableConnectionArgs
-from provider.group import DestinationGroup
+from pulumi_fivetran_iterable import IterableConnection, IterableConnectionArgs
+from pulumi_fivetran_iterable.group import DestinationGroup
 
 PROJECT = pulumi.get_project()
 ARG_NAMES = {f.name for f in fields(IterableConnectionArgs)}

@@ -28,11 +28,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pulumi_fivetran_iterable.payloads import create_body
+from pulumi_fivetran_iterable.provider import IterableConnectionProvider
+
 from bench.cli_scale import api_key, declared, log
 from bench.clirun import run_watched
 from bench.gofivetran_like import GoFivetranLikeClient, create_many
-from provider.payloads import create_body
-from provider.resource import IterableConnectionProvider
 from tests.support.emulator import start_emulator
 from tests.support.stack import StackProject
 

@@ -20,7 +20,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from provider.resource import IterableConnectionProvider
+from pulumi_fivetran_iterable.provider import IterableConnectionProvider
+
 from tests.support.stack import StackProject
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"

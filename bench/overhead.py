@@ -28,8 +28,8 @@ from typing import Any
 
 import requests
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi_fivetran_iterable.provider import IterableConnectionProvider
 
-from provider.resource import IterableConnectionProvider
 from tests.support.emulator import Emulator
 
 GROUP = "warehouse_main"

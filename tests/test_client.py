@@ -22,8 +22,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from provider.client import (
+from pulumi_fivetran_iterable.client import (
     AuthenticationError,
     ConflictError,
     CreateThrottle,
@@ -36,7 +35,8 @@ from provider.client import (
     RetryPolicy,
     TransportError,
 )
-from provider.version import __version__
+from pulumi_fivetran_iterable.version import __version__
+
 from tests.conftest import GROUPS
 from tests.support.emulator import Emulator, start_emulator
 
@@ -389,7 +389,7 @@ def test_redaction_of_echoed_secrets(emulator: Emulator, client: FivetranClient)
 def test_debug_log_names_requests_but_no_secrets_or_bodies(
     emulator: Emulator, client: FivetranClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="provider.client")
+    caplog.set_level(logging.DEBUG, logger="pulumi_fivetran_iterable.client")
     emulator.fault(method="POST", path="^/v1/connections$", status=503, count=1, message=f"bad {ITERABLE_KEY}")
     with pytest.raises(OutcomeUnknownError):
         client.create_connection(connection_body("iterable_logged"))

@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from pulumi_fivetran_iterable.provider import IterableConnectionProvider
 
-from provider.resource import IterableConnectionProvider
 from tests.support.emulator import Emulator
 from tests.test_provider import checked, make_provider
 

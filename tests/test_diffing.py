@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi.output import Unknown
-
-from provider.diffing import declared_inputs, plan_diff
-from provider.payloads import canonical_inputs
-from provider.resource import is_unknown
-from provider.validation import parse_spec
+from pulumi_fivetran_iterable.diffing import declared_inputs, plan_diff
+from pulumi_fivetran_iterable.payloads import canonical_inputs
+from pulumi_fivetran_iterable.provider import is_unknown
+from pulumi_fivetran_iterable.validation import parse_spec
 
 
 def canonical(**overrides: Any) -> dict[str, Any]:

@@ -7,9 +7,8 @@ import copy
 from typing import Any
 
 import pytest
-
-from provider.payloads import canonical_inputs, create_body, inputs_from_api, patch_body
-from provider.validation import check_inputs, parse_spec
+from pulumi_fivetran_iterable.payloads import canonical_inputs, create_body, inputs_from_api, patch_body
+from pulumi_fivetran_iterable.validation import check_inputs, parse_spec
 
 SECRET = "itbl-canary-9f3b2c"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi_fivetran_iterable.provider import IterableConnectionProvider, ProviderError
 
-from provider.resource import IterableConnectionProvider, ProviderError
 from tests.support.emulator import Emulator
 
 API_KEY = "itbl-canary-7d1e"

@@ -6,9 +6,10 @@ config of `stacks/Pulumi.dev.yaml`. The secrets there are ciphertext, so plainte
 type token, name, inputs (secrets still wrapped in the secret-signature dict) and
 `additionalSecretOutputs`. The provider is never called by the mock monitor.
 
-The serialization tests pin issue #3's "Done when": `__provider` is a short, constant reference to
-`provider.resource.IterableConnectionProvider`, with no secret in it even after `configure` has run with
-secret credentials, and it loads in a fresh process started in the repository root.
+The serialization tests pin the provider's pickle: `__provider` is a short, constant reference to
+`pulumi_fivetran_iterable.provider.IterableConnectionProvider`, with no secret in it even after `configure`
+has run with secret credentials, and it loads in a fresh process started outside the repository (the
+package is installed, not found next to the program).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -32,9 +34,9 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime._serialization import _serialize
+from pulumi_fivetran_iterable import IterableConnectionProvider
+from pulumi_fivetran_iterable.group import DestinationGroupProvider
 
-from provider import IterableConnectionProvider
-from provider.group import DestinationGroupProvider
 from tests.support.emulator import REPO_ROOT
 
 PROJECT = "iterable-connections"
@@ -278,9 +280,10 @@ def test_each_resource_carries_the_short_by_reference_provider_pickle(dev_run: P
     (connection_pickle,) = connection_pickles
     assert len(connection_pickle) < 200, connection_pickle
     decoded = base64.b64decode(connection_pickle)
-    assert b"provider.resource" in decoded and b"IterableConnectionProvider" in decoded, decoded
+    assert b"pulumi_fivetran_iterable.provider" in decoded and b"IterableConnectionProvider" in decoded, decoded
     group_pickle = base64.b64decode(pickles["group-eu-warehouse"])
-    assert b"provider.group" in group_pickle and b"DestinationGroupProvider" in group_pickle, group_pickle
+    assert b"pulumi_fivetran_iterable.group" in group_pickle, group_pickle
+    assert b"DestinationGroupProvider" in group_pickle, group_pickle
 
 
 def test_program_exports_each_connections_id_and_state(dev_run: ProgramRun) -> None:
@@ -347,8 +350,8 @@ def secret_credentials(project: str = PROJECT) -> dynamic.ConfigureRequest:
 
 
 @pytest.mark.parametrize("provider_class, module", [
-    (IterableConnectionProvider, b"provider.resource"),
-    (DestinationGroupProvider, b"provider.group"),
+    (IterableConnectionProvider, b"pulumi_fivetran_iterable.provider"),
+    (DestinationGroupProvider, b"pulumi_fivetran_iterable.group"),
 ])
 def test_provider_pickles_by_reference_into_a_short_constant_string_without_secrets(
         provider_class: type[dynamic.ResourceProvider], module: bytes) -> None:
@@ -372,7 +375,7 @@ def test_provider_pickles_by_reference_into_a_short_constant_string_without_secr
         assert secret.encode() not in decoded and secret not in after
 
 
-def test_provider_pickle_loads_in_a_fresh_process_started_in_the_repository_root() -> None:
+def test_provider_pickle_loads_in_a_fresh_process_started_outside_the_repository(tmp_path: Path) -> None:
     text = pickled(IterableConnectionProvider())
     code = (
         "import base64, sys, dill\n"
@@ -382,11 +385,12 @@ def test_provider_pickle_loads_in_a_fresh_process_started_in_the_repository_root
         "print(len(result.failures), result.inputs['sync_frequency'])\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    done = subprocess.run([sys.executable, "-c", code, text], cwd=REPO_ROOT, env=env,
+    done = subprocess.run([sys.executable, "-c", code, text], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["provider.resource IterableConnectionProvider", "0 360"], done.stdout
+    lines = done.stdout.splitlines()
+    assert lines == ["pulumi_fivetran_iterable.provider IterableConnectionProvider", "0 360"], done.stdout
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi_fivetran_iterable.client import FivetranClient, RetryPolicy
+from pulumi_fivetran_iterable.provider import IterableConnectionProvider
 
-from provider.client import FivetranClient, RetryPolicy
-from provider.resource import IterableConnectionProvider
 from tests.support.emulator import Emulator
 from tests.support.stack import PROJECT, StackProject, connection
 
@@ -47,7 +47,7 @@ def provider_for(emulator: Emulator, *, retry: Mapping[str, Any] | None = None, 
     }
     provider.configure(ConfigureRequest(Config(raw, PROJECT)))
     if retry is not None:
-        from provider.throttle import CreateThrottle
+        from pulumi_fivetran_iterable.throttle import CreateThrottle
 
         provider._client = FivetranClient(provider._settings.credentials(), retry=RetryPolicy(**retry),
                                           create_throttle=CreateThrottle.parse(create_limit))

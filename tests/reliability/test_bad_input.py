@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from provider.model import (
+from pulumi_fivetran_iterable.model import (
     CONFIG_FIELDS,
     SYNC_FREQUENCIES,
     AccountRegion,
@@ -36,6 +35,7 @@ from provider.model import (
     SetupTestPolicy,
     SyncMode,
 )
+
 from tests.reliability.record import BAD_INPUT, scenario
 from tests.reliability.support import PROVIDER_STRING, provider_for
 from tests.support.emulator import Emulator

@@ -18,8 +18,8 @@ from typing import Any
 
 import psutil
 import pytest
+from pulumi_fivetran_iterable.settings import ProviderSettings
 
-from provider.settings import ProviderSettings
 from tests.reliability.record import FAULT_MATRIX, Scenario, scenario
 from tests.reliability.support import (
     assert_stack_matches,

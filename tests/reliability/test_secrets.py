@@ -22,8 +22,8 @@ import grpc
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime._serialization import _serialize
+from pulumi_fivetran_iterable.provider import ProviderError
 
-from provider.resource import ProviderError
 from tests.reliability.record import SECRETS, Scenario, scenario
 from tests.reliability.support import (
     PROVIDER_STRING,

@@ -21,8 +21,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime._serialization import _serialize
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi_fivetran_iterable.provider import IterableConnectionProvider
 
-from provider.resource import IterableConnectionProvider
 from tests.support.emulator import REPO_ROOT
 
 TYPE = "pulumi-python:dynamic/fivetran:IterableConnection"

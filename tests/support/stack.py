@@ -1,5 +1,6 @@
 """A throwaway copy of the project for real-CLI tests: the repository's own `Pulumi.yaml` and `__main__.py`,
-the real `provider/` package and `venv/` (linked), and a stack whose config a test writes.
+its `venv/` (linked; the provider package is installed there, as in a user's project), and a stack whose
+config a test writes.
 
     project = StackProject.create(tmp_path, emulator)
     project.declare([connection("marketing", schema="iterable_marketing")], api_keys={"marketing": KEY})
@@ -52,7 +53,6 @@ class StackProject:
         (root / "stacks").mkdir(parents=True)
         shutil.copy(REPO_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
         shutil.copy(REPO_ROOT / "__main__.py", root / "__main__.py")
-        (root / "provider").symlink_to(REPO_ROOT / "provider")
         (root / "venv").symlink_to(REPO_ROOT / "venv")
         cli = PulumiCli.in_tmp(root, tmp_dir / "pulumi")
         project = cls(root=root, cli=cli, emulator=emulator, stack=stack)

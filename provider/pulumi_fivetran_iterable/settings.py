@@ -17,8 +17,8 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from provider.client import FivetranCredentials, RetryPolicy
-from provider.throttle import CreateThrottle
+from .client import FivetranCredentials, RetryPolicy
+from .throttle import CreateThrottle
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
 DEFAULT_CREATE_LIMIT = "20/60"

@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provider.model import (
+from .enums import (
+    AccountRegion,
+    CustomEventSyncMode,
+    DataDelaySensitivity,
+    HistoricalSyncLimit,
+    NetworkingMethod,
+    ScheduleType,
+    SyncMode,
+)
+from .model import (
     CONFIG_PATCHABLE,
     DAILY_FREQUENCY,
     DEFAULT_DAILY_SYNC_TIME,
@@ -18,14 +27,7 @@ from provider.model import (
     PROJECT_OPTIONS,
     SERVICE,
     TEST_FLAGS,
-    AccountRegion,
     ConnectionSpec,
-    CustomEventSyncMode,
-    DataDelaySensitivity,
-    HistoricalSyncLimit,
-    NetworkingMethod,
-    ScheduleType,
-    SyncMode,
 )
 
 

@@ -1,7 +1,7 @@
-"""The Pulumi side: the `IterableConnection` resource and its dynamic provider.
+"""The dynamic provider of `IterableConnection`: what the engine calls in the provider process.
 
-The provider translates between Pulumi property bags and the model once, at the edge, and leaves the
-Fivetran calls to `operations`. It is pickled into the state by reference (`provider.resource`
+It translates between Pulumi property bags and the model once, at the edge, and leaves the Fivetran calls
+to `operations`. It is pickled into the state by reference (`pulumi_fivetran_iterable.provider`
 `IterableConnectionProvider`) and holds nothing when pickled: credentials and the HTTP client exist only in
 the provider process, created in `configure` and on first use.
 """
@@ -9,24 +9,22 @@ the provider process, created in `configure` and on first use.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
 from typing import Any
 
-import pulumi
 import pulumi.dynamic as dynamic
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from provider import operations
-from provider.client import FivetranClient
-from provider.diagnostics import show_plain_errors
-from provider.diffing import declared_inputs, plan_diff
-from provider.errors import FivetranError
-from provider.model import SERVICE
-from provider.payloads import inputs_from_api
-from provider.settings import ProviderSettings
-from provider.validation import check_inputs
+from . import operations
+from .client import FivetranClient
+from .diagnostics import show_plain_errors
+from .diffing import declared_inputs, plan_diff
+from .errors import FivetranError
+from .model import SERVICE
+from .payloads import inputs_from_api
+from .settings import ProviderSettings
+from .validation import check_inputs
 
 # Outputs Fivetran computes; every input is echoed into the outputs beside them.
 COMPUTED_OUTPUTS = (
@@ -194,102 +192,3 @@ def outputs(inputs: Mapping[str, Any], data: Mapping[str, Any], previous: Mappin
     out.setdefault("service", SERVICE)
     out.update(inputs)
     return out
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The resource a Pulumi program declares.
-
-
-@dataclass
-class IterableConfigArgs:
-    """The Iterable `config` of a connection. Plain values or Pulumi inputs (outputs of other resources)."""
-
-    schema: pulumi.Input[str]
-    api_key: pulumi.Input[str] | None = None
-    account_region: pulumi.Input[str] | None = None
-    sync_mode: pulumi.Input[str] | None = None
-    events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    custom_event_sync_mode: pulumi.Input[str] | None = None
-    custom_events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    historical_sync_limit: pulumi.Input[str] | None = None
-    historical_sync_limit_date: pulumi.Input[str] | None = None
-    historic_sync_time_frame: pulumi.Input[str] | None = None
-
-
-@dataclass
-class IterableConnectionArgs:
-    """The inputs of an `IterableConnection`: Fivetran's create-request names, plus two project options.
-
-    `config` may be an `IterableConfigArgs` or a plain dict with the same keys. Every input is validated by
-    `pulumi preview` (see the README for each input's type, default and rule).
-    """
-
-    group_id: pulumi.Input[str]
-    config: pulumi.Input[IterableConfigArgs | Mapping[str, Any]]
-    paused: pulumi.Input[bool] | None = None
-    pause_after_trial: pulumi.Input[bool] | None = None
-    sync_frequency: pulumi.Input[int] | None = None
-    schedule_type: pulumi.Input[str] | None = None
-    daily_sync_time: pulumi.Input[str] | None = None
-    data_delay_sensitivity: pulumi.Input[str] | None = None
-    data_delay_threshold: pulumi.Input[int] | None = None
-    trust_certificates: pulumi.Input[bool] | None = None
-    trust_fingerprints: pulumi.Input[bool] | None = None
-    run_setup_tests: pulumi.Input[bool] | None = None
-    networking_method: pulumi.Input[str] | None = None
-    proxy_agent_id: pulumi.Input[str] | None = None
-    private_link_id: pulumi.Input[str] | None = None
-    hybrid_deployment_agent_id: pulumi.Input[str] | None = None
-    destination_configuration: pulumi.Input[Mapping[str, Any]] | None = None
-    connect_card_config: pulumi.Input[Mapping[str, Any]] | None = None
-    adopt_existing: pulumi.Input[bool] | None = None
-    setup_test_policy: pulumi.Input[str] | None = None
-
-    def to_props(self) -> dict[str, Any]:
-        """The property bag sent to the engine; the Iterable API key always travels as a secret."""
-        props = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
-        config = props["config"]
-        if isinstance(config, IterableConfigArgs):
-            config = asdict(config)
-        if isinstance(config, Mapping):
-            config = {key: value for key, value in config.items() if value is not None}
-            if config.get("api_key") is not None:
-                config["api_key"] = pulumi.Output.secret(config["api_key"])
-        else:  # an Output of the whole config: it may hold the key, so all of it is secret
-            config = pulumi.Output.secret(config)
-        props["config"] = config
-        return props
-
-
-class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConnection"):
-    """A Fivetran connection of service `iterable`; its Pulumi type is
-    `pulumi-python:dynamic/fivetran:IterableConnection`."""
-
-    connection_id: pulumi.Output[str]
-    service: pulumi.Output[str]
-    service_version: pulumi.Output[int]
-    schema: pulumi.Output[str]
-    connected_by: pulumi.Output[str]
-    created_at: pulumi.Output[str]
-    succeeded_at: pulumi.Output[str]
-    failed_at: pulumi.Output[str]
-    status: pulumi.Output[dict[str, Any]]
-    setup_tests: pulumi.Output[list[dict[str, Any]]]
-    webhook_endpoint: pulumi.Output[str]
-    project_type: pulumi.Output[str]
-    connect_card_uri: pulumi.Output[str]
-    group_id: pulumi.Output[str]
-    config: pulumi.Output[dict[str, Any]]
-    paused: pulumi.Output[bool]
-    sync_frequency: pulumi.Output[int]
-
-    def __init__(self, resource_name: str, args: IterableConnectionArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {name: None for name in COMPUTED_OUTPUTS}
-        # Every input becomes an output attribute too, so a program can read back what it declared.
-        props.update({f.name: None for f in fields(IterableConnectionArgs)})
-        props.update(args.to_props())
-        # The Connect Card URI lets whoever holds it set the connection's key: keep it encrypted.
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["connect_card_uri"])
-        super().__init__(IterableConnectionProvider(), resource_name, props,
-                         pulumi.ResourceOptions.merge(opts, secret_outputs))

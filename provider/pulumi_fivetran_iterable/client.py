@@ -74,7 +74,7 @@ OUTCOME_UNKNOWN_HINT = (
     "Fivetran may or may not have done it; look the connection up (by group and schema) before trying again"
 )
 
-log = logging.getLogger("provider.client")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, repr=False)

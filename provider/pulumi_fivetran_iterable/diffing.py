@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provider.model import CONFIG_FIELDS, IMMUTABLE_PATHS, TOP_LEVEL_FIELDS
+from .model import CONFIG_FIELDS, IMMUTABLE_PATHS, TOP_LEVEL_FIELDS
 
 
 @dataclass(frozen=True)

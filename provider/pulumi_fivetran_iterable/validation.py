@@ -17,13 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from provider.model import (
-    DAILY_FREQUENCY,
-    DAILY_SYNC_TIME_PATTERN,
-    FIELDS_BY_SCOPE,
-    SYNC_FREQUENCIES,
+from .enums import (
     AccountRegion,
-    ConnectionSpec,
     CustomEventSyncMode,
     DataDelaySensitivity,
     HistoricalSyncLimit,
@@ -33,7 +28,8 @@ from provider.model import (
     SetupTestPolicy,
     SyncMode,
 )
-from provider.payloads import canonical_inputs
+from .model import DAILY_FREQUENCY, DAILY_SYNC_TIME_PATTERN, FIELDS_BY_SCOPE, SYNC_FREQUENCIES, ConnectionSpec
+from .payloads import canonical_inputs
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provider.client import FivetranClient
-from provider.errors import ConflictError, FivetranError, NotFoundError, OutcomeUnknownError
-from provider.model import TEST_FLAGS, SetupTestPolicy
-from provider.payloads import create_body, inputs_from_api, patch_body
+from .client import FivetranClient
+from .enums import SetupTestPolicy
+from .errors import ConflictError, FivetranError, NotFoundError, OutcomeUnknownError
+from .model import TEST_FLAGS
+from .payloads import create_body, inputs_from_api, patch_body
 
 # Setup-test statuses that mean the connection cannot sync (Fivetran also reports PASSED, SKIPPED, WARNING).
 FAILING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED"})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -20,6 +19,18 @@ from pydantic import (
     Field,
     SecretStr,
     field_validator,
+)
+
+from .enums import (
+    AccountRegion,
+    CustomEventSyncMode,
+    DataDelaySensitivity,
+    HistoricalSyncLimit,
+    HistoricSyncTimeFrame,
+    NetworkingMethod,
+    ScheduleType,
+    SetupTestPolicy,
+    SyncMode,
 )
 
 SERVICE = "iterable"
@@ -35,65 +46,6 @@ DEFAULT_DAILY_SYNC_TIME = "00:00"
 # (Redshift) keeps; PostgreSQL destinations truncate after 63.
 SCHEMA_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,126}")
 DAILY_SYNC_TIME_PATTERN = re.compile(r"([01][0-9]|2[0-3]):00")
-
-
-class AccountRegion(StrEnum):
-    US = "US"
-    EU = "EU"
-
-
-class SyncMode(StrEnum):
-    ALL_EVENTS = "AllEvents"
-    SELECTED_EVENTS = "SelectedEvents"
-
-
-class CustomEventSyncMode(StrEnum):
-    ALL_EVENTS = "AllEvents"
-    SELECTED_EVENTS = "SelectedEvents"
-    NO_EVENTS = "NoEvents"
-
-
-class HistoricalSyncLimit(StrEnum):
-    ALL_TIME = "ALL_TIME"
-    DATE_LIMIT = "DATE_LIMIT"
-
-
-class HistoricSyncTimeFrame(StrEnum):
-    """Fivetran's older way to bound history, superseded by `historical_sync_limit` in 2026."""
-
-    THREE_MONTHS = "THREE_MONTHS"
-    SIX_MONTHS = "SIX_MONTHS"
-    ONE_YEAR = "ONE_YEAR"
-    TWO_YEARS = "TWO_YEARS"
-    FIVE_YEARS = "FIVE_YEARS"
-    ALL_TIME = "ALL_TIME"
-
-
-class ScheduleType(StrEnum):
-    AUTO = "auto"
-    MANUAL = "manual"
-
-
-class DataDelaySensitivity(StrEnum):
-    LOW = "LOW"
-    NORMAL = "NORMAL"
-    HIGH = "HIGH"
-    CUSTOM = "CUSTOM"
-    SYNC_FREQUENCY = "SYNC_FREQUENCY"
-
-
-class NetworkingMethod(StrEnum):
-    DIRECTLY = "Directly"
-    PRIVATE_LINK = "PrivateLink"
-    SSH_TUNNEL = "SshTunnel"
-    PROXY_AGENT = "ProxyAgent"
-
-
-class SetupTestPolicy(StrEnum):
-    """What a failed setup test does: `fail` undoes the change and errors, `warn` keeps it and reports."""
-
-    FAIL = "fail"
-    WARN = "warn"
 
 
 def _whole_number(value: Any) -> Any:

@@ -14,10 +14,10 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dynamic
 
-from provider.client import FivetranClient
-from provider.errors import FivetranError, NotFoundError
-from provider.resource import ProviderError, is_unknown
-from provider.settings import ProviderSettings
+from .client import FivetranClient
+from .errors import FivetranError, NotFoundError
+from .provider import ProviderError, is_unknown
+from .settings import ProviderSettings
 
 
 class DestinationGroupProvider(dynamic.ResourceProvider):

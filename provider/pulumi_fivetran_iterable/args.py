@@ -1,0 +1,154 @@
+"""The inputs of an `IterableConnection`, typed for the user's editor and type checker.
+
+Each object input has two forms, as Pulumi SDKs present theirs: a class (`IterableConfigArgs(schema=...)`)
+and a `TypedDict` (`IterableConfigArgsDict`), so a misspelled key in a dict literal or an enum value that
+does not exist is a type error before it is a `pulumi preview` error. Every value may be a plain value or a
+Pulumi input (an output of another resource). What the values mean is checked again, at `preview`, by the
+provider (see `validation`): types here catch typos, the provider catches everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from .enums import (
+    AccountRegion,
+    AccountRegionLiteral,
+    CustomEventSyncMode,
+    CustomEventSyncModeLiteral,
+    DataDelaySensitivity,
+    DataDelaySensitivityLiteral,
+    HistoricalSyncLimit,
+    HistoricalSyncLimitLiteral,
+    HistoricSyncTimeFrame,
+    HistoricSyncTimeFrameLiteral,
+    NetworkingMethod,
+    NetworkingMethodLiteral,
+    ScheduleType,
+    ScheduleTypeLiteral,
+    SetupTestPolicy,
+    SetupTestPolicyLiteral,
+    SyncMode,
+    SyncModeLiteral,
+)
+
+
+class IterableConfigArgsDict(TypedDict):
+    """The Iterable `config` of a connection, as a dict; `schema` is required."""
+
+    schema: pulumi.Input[str]
+    api_key: NotRequired[pulumi.Input[str] | None]
+    account_region: NotRequired[pulumi.Input[AccountRegion | AccountRegionLiteral] | None]
+    sync_mode: NotRequired[pulumi.Input[SyncMode | SyncModeLiteral] | None]
+    events: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]] | None]
+    custom_event_sync_mode: NotRequired[pulumi.Input[CustomEventSyncMode | CustomEventSyncModeLiteral] | None]
+    custom_events: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]] | None]
+    historical_sync_limit: NotRequired[pulumi.Input[HistoricalSyncLimit | HistoricalSyncLimitLiteral] | None]
+    historical_sync_limit_date: NotRequired[pulumi.Input[str] | None]
+    historic_sync_time_frame: NotRequired[pulumi.Input[HistoricSyncTimeFrame | HistoricSyncTimeFrameLiteral] | None]
+
+
+class ConnectCardConfigArgsDict(TypedDict):
+    """`connect_card_config`: the Iterable account owner enters the key in a Fivetran Connect Card."""
+
+    redirect_uri: pulumi.Input[str]
+    hide_setup_guide: NotRequired[pulumi.Input[bool] | None]
+
+
+class DestinationConfigurationArgsDict(TypedDict):
+    """`destination_configuration` (Snowflake destinations)."""
+
+    virtual_warehouse: NotRequired[pulumi.Input[str] | None]
+
+
+def _present(args: object) -> dict[str, Any]:
+    """The fields of an args dataclass that are set, as a dict (values untouched: they may be Outputs)."""
+    return {f.name: getattr(args, f.name) for f in fields(args)  # type: ignore[arg-type]
+            if getattr(args, f.name) is not None}
+
+
+@dataclass(kw_only=True)
+class IterableConfigArgs:
+    """The Iterable `config` of a connection (or pass an `IterableConfigArgsDict`)."""
+
+    schema: pulumi.Input[str]
+    api_key: pulumi.Input[str] | None = None
+    account_region: pulumi.Input[AccountRegion | AccountRegionLiteral] | None = None
+    sync_mode: pulumi.Input[SyncMode | SyncModeLiteral] | None = None
+    events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    custom_event_sync_mode: pulumi.Input[CustomEventSyncMode | CustomEventSyncModeLiteral] | None = None
+    custom_events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    historical_sync_limit: pulumi.Input[HistoricalSyncLimit | HistoricalSyncLimitLiteral] | None = None
+    historical_sync_limit_date: pulumi.Input[str] | None = None
+    historic_sync_time_frame: pulumi.Input[HistoricSyncTimeFrame | HistoricSyncTimeFrameLiteral] | None = None
+
+
+@dataclass(kw_only=True)
+class ConnectCardConfigArgs:
+    """`connect_card_config` (or pass a `ConnectCardConfigArgsDict`)."""
+
+    redirect_uri: pulumi.Input[str]
+    hide_setup_guide: pulumi.Input[bool] | None = None
+
+
+@dataclass(kw_only=True)
+class DestinationConfigurationArgs:
+    """`destination_configuration` (or pass a `DestinationConfigurationArgsDict`)."""
+
+    virtual_warehouse: pulumi.Input[str] | None = None
+
+
+@dataclass(kw_only=True)
+class IterableConnectionArgs:
+    """The inputs of an `IterableConnection`: Fivetran's create-request names, plus two project options.
+
+    Every input is validated by `pulumi preview` (the README lists each input's type, default and rule).
+    """
+
+    group_id: pulumi.Input[str]
+    config: pulumi.Input[IterableConfigArgs | IterableConfigArgsDict]
+    paused: pulumi.Input[bool] | None = None
+    pause_after_trial: pulumi.Input[bool] | None = None
+    sync_frequency: pulumi.Input[int] | None = None
+    schedule_type: pulumi.Input[ScheduleType | ScheduleTypeLiteral] | None = None
+    daily_sync_time: pulumi.Input[str] | None = None
+    data_delay_sensitivity: pulumi.Input[DataDelaySensitivity | DataDelaySensitivityLiteral] | None = None
+    data_delay_threshold: pulumi.Input[int] | None = None
+    trust_certificates: pulumi.Input[bool] | None = None
+    trust_fingerprints: pulumi.Input[bool] | None = None
+    run_setup_tests: pulumi.Input[bool] | None = None
+    networking_method: pulumi.Input[NetworkingMethod | NetworkingMethodLiteral] | None = None
+    proxy_agent_id: pulumi.Input[str] | None = None
+    private_link_id: pulumi.Input[str] | None = None
+    hybrid_deployment_agent_id: pulumi.Input[str] | None = None
+    destination_configuration: pulumi.Input[DestinationConfigurationArgs | DestinationConfigurationArgsDict] | None \
+        = None
+    connect_card_config: pulumi.Input[ConnectCardConfigArgs | ConnectCardConfigArgsDict] | None = None
+    adopt_existing: pulumi.Input[bool] | None = None
+    setup_test_policy: pulumi.Input[SetupTestPolicy | SetupTestPolicyLiteral] | None = None
+
+    def to_props(self) -> dict[str, Any]:
+        """The property bag sent to the engine; the Iterable API key always travels as a secret.
+
+        Values are passed on as they are (never copied), so Outputs of other resources keep their
+        dependencies and secrecy.
+        """
+        props = _present(self)
+        for name in ("destination_configuration", "connect_card_config"):
+            if isinstance(props.get(name), DestinationConfigurationArgs | ConnectCardConfigArgs):
+                props[name] = _present(props[name])
+        config = props["config"]
+        if isinstance(config, IterableConfigArgs):
+            config = _present(config)
+        if isinstance(config, Mapping):
+            config = {key: value for key, value in config.items() if value is not None}
+            if config.get("api_key") is not None:
+                config["api_key"] = pulumi.Output.secret(config["api_key"])
+        else:  # an Output of the whole config: it may hold the key, so all of it is secret
+            config = pulumi.Output.secret(config)
+        props["config"] = config
+        return props
