@@ -1,1 +1,1 @@
-"""Performance benchmark of the Iterable connection provider (GitHub issue #7); run `python -m bench.run`."""
+"""Performance benchmark of the Iterable connection provider ; run `python -m bench.run`."""

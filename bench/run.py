@@ -1,4 +1,4 @@
-"""The performance benchmark of GitHub issue #7, in one command (from the repository root):
+"""The performance benchmark, in one command (from the repository root):
 
     venv/bin/python -m bench.run             # prints the table, writes bench/results/latest.json
     venv/bin/python -m bench.run --record    # also keeps a copy as bench/results/<date>-<machine>.json
@@ -154,7 +154,7 @@ def table(r: dict[str, Any]) -> str:
     m, v = r["machine"], r["verdicts"]
     o1 = r["overhead"]
     lines = [
-        f"Benchmark (issue #7): {r['command']}",
+        f"Benchmark: {r['command']}",
         f"machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs, {m['ram_gib']} GiB RAM, {m['os']}, "
         f"Python {m['python']}, Pulumi CLI {m['pulumi_cli']}, SDK {m['pulumi_sdk']}",
         f"load average start/end: {m['load_average_at_start']} / {m['load_average_at_end']}; "

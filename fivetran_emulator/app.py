@@ -146,29 +146,34 @@ class EmulatorApp:
 
     # -- /v1 -------------------------------------------------------------------------------------------------
     def _serve_v1(self, request: Request) -> Response:
+        epoch = self.log.epoch
         fault = self.faults.take(request.method, request.path)
         remaining = self.hourly.record(time.time())
         if fault is not None and not fault.after_commit:
             time.sleep(fault.delay_s)
-        if fault is not None and fault.fails and not fault.after_commit:
-            response = self._fail(request, fault)
+        if self.log.epoch != epoch:
+            # A reset happened while this request waited: it belongs to the forgotten past and does nothing.
+            response = error_response(ApiError(503, "ServiceUnavailable", "The emulator was reset while this "
+                                                                          "request waited; nothing was done."))
+        elif fault is not None and fault.fails and not fault.after_commit:
+            response = self._fail(request, fault, epoch)
         else:
             response = self._answer(request)
             if fault is not None and fault.after_commit:
                 time.sleep(fault.delay_s)
                 if fault.fails:
-                    response = self._fail(request, fault)
+                    response = self._fail(request, fault, epoch)
         response.headers["X-Rate-Limit"] = str(self.hourly.limit)
         response.headers["X-Rate-Limit-Remaining"] = str(remaining)
-        self._log(request, response.status_code)
+        self._log(request, response.status_code, epoch)
         return response
 
-    def _log(self, request: Request, status: int) -> None:
-        self.log.append(request.method, request.path, request.query_string.decode("latin-1"), status)
+    def _log(self, request: Request, status: int, epoch: int) -> None:
+        self.log.append(request.method, request.path, request.query_string.decode("latin-1"), status, epoch)
 
-    def _fail(self, request: Request, fault: Fault) -> Response:
+    def _fail(self, request: Request, fault: Fault, epoch: int) -> Response:
         if fault.drop_connection:
-            self._log(request, 0)
+            self._log(request, 0, epoch)
             drop_connection(request.environ)
         return error_response(fault.error())
 

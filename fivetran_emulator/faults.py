@@ -184,11 +184,20 @@ class RequestLog:
     def __init__(self) -> None:
         self._items: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._epoch = 0
 
-    def append(self, method: str, path: str, query: str, status: int) -> None:
-        """Record one answered request (status 0 when the connection was dropped)."""
+    @property
+    def epoch(self) -> int:
+        """How many times the log was cleared: a request remembers it when it arrives."""
         with self._lock:
-            self._items.append({"method": method, "path": path, "query": query, "status": status})
+            return self._epoch
+
+    def append(self, method: str, path: str, query: str, status: int, epoch: int) -> None:
+        """Record one answered request (status 0 when the connection was dropped), unless the log was cleared
+        since the request arrived (a reset forgets the requests in flight too)."""
+        with self._lock:
+            if epoch == self._epoch:
+                self._items.append({"method": method, "path": path, "query": query, "status": status})
 
     def items(self) -> list[dict[str, Any]]:
         """A copy of the log, in the order the answers were decided."""
@@ -196,9 +205,10 @@ class RequestLog:
             return [dict(item) for item in self._items]
 
     def clear(self) -> None:
-        """Forget every logged request."""
+        """Forget every logged request, and every request still in flight."""
         with self._lock:
             self._items.clear()
+            self._epoch += 1
 
 
 class DroppedConnection(ConnectionAbortedError):

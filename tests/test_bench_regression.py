@@ -1,4 +1,4 @@
-"""Regression check of the benchmark's cheap figures (issue #7; the full benchmark is `python -m bench.run`).
+"""Regression check of the benchmark's cheap figures (the full benchmark is `python -m bench.run`).
 
 - Requests per operation, through the provider against the emulator, with the exact requests the
   benchmark's overhead figures are measured on: create, read, update and delete send one request each

@@ -333,7 +333,7 @@ def test_an_api_key_in_plain_stack_config_is_refused_with_a_clear_error(run_prog
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Serialization (issue #3): what `dynamic.Resource` stores as `__provider`
+# Serialization: what `dynamic.Resource` stores as `__provider`
 
 
 def pickled(provider: dynamic.ResourceProvider) -> str:

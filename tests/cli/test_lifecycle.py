@@ -1,5 +1,4 @@
-"""The whole lifecycle of Iterable connections through the real Pulumi CLI, against the Fivetran emulator
-(issue #5, parts 2 and 3).
+"""The whole lifecycle of Iterable connections through the real Pulumi CLI, against the Fivetran emulator.
 
 One stack walks through create -> no-op -> update/replace -> drift and refresh -> destroy. Each phase is a
 module-scoped fixture that runs its CLI commands once and keeps a snapshot of what happened: the CLI's exit

@@ -142,3 +142,27 @@ def test_bad_fault_specs_are_rejected(emulator: Emulator, spec: dict, needle: st
     response = requests.post(emulator.root_url + "/__emulator/faults", json=spec, timeout=5)
     assert response.status_code == 400
     assert needle in response.json()["message"]
+
+
+def test_a_reset_forgets_the_requests_still_in_flight(api: Api, emulator: Emulator) -> None:
+    """A request that waits out a fault across a reset does nothing and leaves no trace in the new log, so a
+    slow request of one test can never show up in the next one's."""
+    import threading
+
+    created = api.create("in_flight_patch")
+    emulator.fault(method="POST", path="^/v1/connections$", delay_s=1.0)
+    emulator.fault(method="PATCH", path="^/v1/connections/", delay_s=1.0, after_commit=True)
+    answers: dict[str, int] = {}
+    threads = [threading.Thread(target=lambda: answers.update(post=api.post("/connections", create_body(
+                   "in_flight_create")).status_code)),
+               threading.Thread(target=lambda: answers.update(patch=api.patch(
+                   f"/connections/{created['id']}", {"paused": True}).status_code))]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    emulator.reset()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert answers == {"post": 503, "patch": 200}  # the create waited before its work; the patch after it
+    assert emulator.requests() == [] and emulator.connections() == []

@@ -1,4 +1,4 @@
-"""Fixtures of the reliability suite (GitHub issue #6): the results recorder and dedicated emulators.
+"""Fixtures of the reliability suite: the results recorder and dedicated emulators.
 
 Every scenario appends a line to `$RELIABILITY_RESULTS` (default `.reliability/results.jsonl`); see
 `record.py` and `scripts/reliability-report`.

@@ -1,4 +1,4 @@
-"""Bad input (issue #6, family 3), property-based: at least 1,000 invalid configurations across every input
+"""Bad input, property-based: at least 1,000 invalid configurations across every input
 and every cross-field rule, each rejected by `check` with a failure naming the field, with zero API requests
 and no unhandled exception; and valid configurations, each passing `check` and round-tripping through
 create and read with no diff.

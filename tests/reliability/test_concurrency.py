@@ -1,4 +1,4 @@
-"""Concurrency (issue #6, family 5): many connections in one `pulumi up` (the engine runs resource steps in
+"""Concurrency: many connections in one `pulumi up` (the engine runs resource steps in
 parallel and the provider server serves them from 4 threads with one provider instance), and one provider
 instance driven from 8 threads directly: no lost update, no duplicate, thread-safe provider state.
 """

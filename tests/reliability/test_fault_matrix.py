@@ -1,4 +1,4 @@
-"""Fault matrix (issue #6, family 1): every operation against every fault the emulator can play.
+"""Fault matrix: every operation against every fault the emulator can play.
 
 Provider level: each of create, read (refresh), update, delete and a whole `up` of several connections
 (creates, an update and a delete in parallel), under each fault of `support.FAULTS`, once transient (the

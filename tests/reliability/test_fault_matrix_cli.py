@@ -1,4 +1,4 @@
-"""Fault matrix (issue #6, family 1) through the real engine: whole `pulumi up` runs of several connections
+"""Fault matrix through the real engine: whole `pulumi up` runs of several connections
 under a representative subset of the faults, persistent failures followed by the next `up`, and a run
 killed between the POST and the state write.
 

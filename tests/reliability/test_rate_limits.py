@@ -1,4 +1,4 @@
-"""Rate limits (issue #6, family 2): a burst of creates larger than the emulator's creation limit completes
+"""Rate limits: a burst of creates larger than the emulator's creation limit completes
 with zero failures, by pacing (the provider's create throttle, `fivetran:createLimit`) and, without pacing,
 by honouring `Retry-After`; and it never goes over the limit by more than the retries it needs.
 

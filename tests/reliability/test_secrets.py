@@ -1,4 +1,4 @@
-"""Secrets (issue #6, family 4): canary values for the Iterable API key and the Fivetran API key and secret,
+"""Secrets: canary values for the Iterable API key and the Fivetran API key and secret,
 through create, update, refresh, failures and destroy, must appear in none of: the exported stack state
 (except as ciphertext), the CLI output, the provider's printed output and logs, error messages, the
 emulator's request log, the pickled provider, the stack file and anything else the run leaves on disk.

@@ -114,12 +114,16 @@ class Emulator:
         self.stop()
 
 
-def start_emulator(*extra_args: str, port: int = 0, python: str | None = None) -> Emulator:
-    """Start `python -m fivetran_emulator --port 0 ...` and wait for its first stdout line (the base URL)."""
+def start_emulator(*extra_args: str, port: int = 0, python: str | None = None, cwd: Path | None = None) -> Emulator:
+    """Start `python -m fivetran_emulator --port 0 ...` and wait for its first stdout line (the base URL).
+
+    `python` is the interpreter whose installed `fivetran_emulator` runs (default: this one); `cwd` the
+    directory it starts in (default: the repository root).
+    """
     args = ["--host", "127.0.0.1", "--port", str(port), *extra_args]
     process = subprocess.Popen(
         [python or sys.executable, "-m", "fivetran_emulator", *args],
-        cwd=REPO_ROOT,
+        cwd=cwd or REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -1,0 +1,171 @@
+"""The two packages as a user gets them: built wheels, installed into a brand-new Pulumi project with its own
+venv (no file of this repository copied), and a whole lifecycle through the real CLI against the emulator
+started from its installed wheel.
+
+The project's program declares a connection whose `group_id` comes from a `DestinationGroup` lookup (an
+output of another resource) and exports outputs, including where the program found the package, so the test
+can prove it was the project's venv and not this repository.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.emulator import REPO_ROOT, Emulator, start_emulator
+from tests.support.pulumi_cli import PulumiCli
+
+pytestmark = pytest.mark.cli
+
+ITERABLE_KEY = "itbl-canary-packaging-5c2e"
+
+PULUMI_YAML = """\
+name: data-platform
+description: A user's own infrastructure project that adds an Iterable connection.
+runtime:
+  name: python
+  options:
+    toolchain: pip
+    virtualenv: venv
+"""
+
+PROGRAM = '''\
+"""Infrastructure of a data team: a warehouse group looked up by name, and an Iterable connection into it."""
+
+import pulumi
+import pulumi_fivetran_iterable
+from pulumi_fivetran_iterable import AccountRegion, DestinationGroup, IterableConnection, IterableConnectionArgs
+
+config = pulumi.Config()
+warehouse = DestinationGroup("warehouse", name="Main warehouse")
+marketing = IterableConnection(
+    "marketing",
+    IterableConnectionArgs(
+        group_id=warehouse.group_id,
+        sync_frequency=60,
+        config={
+            "schema": "iterable_marketing",
+            "api_key": config.require_secret("iterableApiKey"),
+            "account_region": AccountRegion.EU,
+            "sync_mode": "SelectedEvents",
+            "events": ["emailSend", "emailOpen"],
+        },
+    ),
+)
+pulumi.export("connection_id", marketing.connection_id)
+pulumi.export("webhook", marketing.webhook_endpoint)
+pulumi.export("setup_state", marketing.status.apply(lambda status: status.get("setup_state")))
+pulumi.export("package_file", pulumi_fivetran_iterable.__file__)
+'''
+
+
+def pinned_dependencies() -> str:
+    """The repository's pins as pip constraints: the new venv gets the versions the suite tests (from pip's
+    cache), while the wheels still declare their own ranges."""
+    lines = (REPO_ROOT / "requirements.txt").read_text().splitlines()
+    return "\n".join(line for line in lines if "==" in line and not line.startswith("#")) + "\n"
+
+
+@dataclass
+class UserProject:
+    root: Path
+    python: Path
+    cli: PulumiCli
+    emulator: Emulator
+
+
+@pytest.fixture(scope="module")
+def user_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UserProject]:
+    tmp = tmp_path_factory.mktemp("packaging")
+    dist = tmp / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist),
+                    str(REPO_ROOT / "provider"), str(REPO_ROOT / "fivetran_emulator")],
+                   check=True, capture_output=True, timeout=600)
+    wheels = sorted(dist.glob("*.whl"))
+    assert [w.name.split("-")[0] for w in wheels] == ["fivetran_emulator", "pulumi_fivetran_iterable"], wheels
+
+    root = tmp / "data-platform"
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text(PULUMI_YAML)
+    (root / "__main__.py").write_text(PROGRAM)
+    (tmp / "constraints.txt").write_text(pinned_dependencies())
+    subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True, timeout=300)
+    python = root / "venv" / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-c", str(tmp / "constraints.txt"), *map(str, wheels)],
+                   check=True, capture_output=True, timeout=900)
+
+    # The emulator from its installed wheel, started from a directory that holds no code at all.
+    elsewhere = tmp / "elsewhere"
+    elsewhere.mkdir()
+    emulator = start_emulator("--group", "warehouse_main:Main warehouse", "--create-limit", "0",
+                              python=str(python), cwd=elsewhere)
+    cli = PulumiCli.in_tmp(root, tmp / "pulumi")
+    try:
+        cli.run("stack", "init", "dev").check()
+        for key, value, secret in (("fivetran:apiUrl", emulator.base_url, False),
+                                   ("fivetran:apiKey", emulator.api_key, True),
+                                   ("fivetran:apiSecret", emulator.api_secret, True),
+                                   ("iterableApiKey", ITERABLE_KEY, True)):
+            cli.run("config", "set", "--secret" if secret else "--plaintext", key, value).check()
+        yield UserProject(root=root, python=python, cli=cli, emulator=emulator)
+    finally:
+        emulator.stop()
+
+
+def test_nothing_of_this_repository_is_in_the_user_project(user_project: UserProject) -> None:
+    files = sorted(p.name for p in user_project.root.iterdir())
+    assert files == ["Pulumi.dev.yaml", "Pulumi.yaml", "__main__.py", "venv"], files
+    assert not any(p.is_symlink() for p in user_project.root.rglob("*") if "venv" not in p.parts)
+    code = "import pulumi_fivetran_iterable as p, fivetran_emulator as e; print(p.__file__); print(e.__file__)"
+    done = subprocess.run([str(user_project.python), "-c", code], cwd="/", capture_output=True, text=True,
+                          check=True, timeout=60)
+    for path in done.stdout.splitlines():
+        assert Path(path).is_relative_to(user_project.root / "venv"), path
+
+
+def test_the_whole_lifecycle_runs_from_the_installed_wheels(user_project: UserProject) -> None:
+    cli, emulator = user_project.cli, user_project.emulator
+
+    preview = cli.run("preview").check()
+    assert re.search(r"\+\s+3 to create", preview.stdout), preview.stdout
+    assert emulator.writes() == []
+
+    cli.run("up", "--yes").check()
+    outputs = cli.stack_outputs()
+    (live,) = emulator.connections()
+    assert outputs["connection_id"] == live["id"] and outputs["webhook"] == live["config"]["endpoint"]
+    assert outputs["setup_state"] == "connected"
+    assert live["group_id"] == "warehouse_main" and live["config"]["account_region"] == "EU"
+    assert live["sync_frequency"] == 60 and sorted(live["config"]["events"]) == ["emailOpen", "emailSend"]
+    assert Path(outputs["package_file"]).is_relative_to(user_project.root / "venv")
+
+    logged = len(emulator.requests())
+    cli.run("preview", "--expect-no-changes").check()
+    cli.run("refresh", "--yes").check()
+    cli.run("preview", "--expect-no-changes").check()
+    # Only the refresh's reads of the group and the connection (in its preview pass and its update); the
+    # previews send nothing.
+    read = sorted(r["path"] for r in emulator.requests()[logged:] if r["method"] == "GET")
+    assert read == sorted(2 * [f"/v1/connections/{live['id']}", "/v1/groups/warehouse_main"])
+    assert len(emulator.requests()) - logged == len(read)
+
+    cli.run("destroy", "--yes").check()
+    assert emulator.connections() == []
+    exported = cli.run("stack", "export").check().stdout + cli.run("stack", "output", "--json").stdout
+    assert ITERABLE_KEY not in exported
+
+
+def test_the_emulator_command_is_installed_with_its_wheel(user_project: UserProject) -> None:
+    command = user_project.root / "venv" / "bin" / "fivetran-emulator"
+    done = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60, check=True,
+                          env={**os.environ, "PYTHONPATH": ""})
+    assert textwrap.dedent(done.stdout).startswith("usage:") and "--create-limit" in done.stdout
