@@ -7,6 +7,7 @@ Stack config (see stacks/Pulumi.dev.yaml for a full example):
         group_id: warehouse_main           # or group_name: "EU warehouse" (looked up, see below)
         sync_frequency: 60                 # any input of IterableConnectionArgs
         config: {schema: iterable_marketing_us, account_region: US, ...}
+        aliases: [marketing]               # optional: names this connection had before (a rename)
     iterable-connections:apiKeys:          # secret: one Iterable API key per connection name
       marketing-us: {secure: ...}          # pulumi config set --secret --path 'apiKeys.marketing-us' KEY
 
@@ -30,7 +31,7 @@ from pulumi_fivetran_iterable.group import DestinationGroup
 
 PROJECT = pulumi.get_project()
 ARG_NAMES = {f.name for f in fields(IterableConnectionArgs)}
-ENTRY_KEYS = ARG_NAMES | {"name", "group_name"}
+ENTRY_KEYS = ARG_NAMES | {"name", "group_name", "aliases"}
 
 config = pulumi.Config()
 declared: list[dict[str, Any]] = config.require_object("connections")
@@ -53,6 +54,9 @@ def check_entry(entry: dict[str, Any]) -> str:
             close = difflib.get_close_matches(key, sorted(ENTRY_KEYS), n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"the known keys are {', '.join(sorted(ENTRY_KEYS))}"
             raise entry_error(name, f"unknown key '{key}'; {hint}")
+    aliases = entry.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+        raise entry_error(name, "aliases must be a list of the names this connection had before, e.g. [marketing]")
     if "group_id" in entry and "group_name" in entry:
         raise entry_error(name, "set either group_id or group_name (looked up by name), not both")
     if "api_key" in (entry.get("config") or {}):
@@ -90,7 +94,9 @@ for entry in declared:
     settings = dict(entry.pop("config", None) or {})
     if name in names_with_keys:
         settings["api_key"] = api_keys.apply(lambda keys, n=name: keys[n])
-    connection = IterableConnection(name, IterableConnectionArgs(config=settings, **entry))
+    # A renamed entry keeps managing the same connection when its old names are declared as aliases.
+    options = pulumi.ResourceOptions(aliases=[pulumi.Alias(name=old) for old in entry.pop("aliases", None) or []])
+    connection = IterableConnection(name, IterableConnectionArgs(config=settings, **entry), options)
     exports[name] = {
         "id": connection.connection_id,
         "setup_state": connection.status.apply(lambda s: (s or {}).get("setup_state")),

@@ -99,7 +99,7 @@ def test_a_changed_card_config_issues_a_new_card(provider, emulator) -> None:
     assert token_of(new_uri) != token_of(outs["connect_card_uri"])
 
 
-def test_adopting_a_connection_already_as_declared_changes_nothing(provider, emulator) -> None:
+def test_adopting_a_card_connection_already_as_declared_sends_only_a_new_card(provider, emulator) -> None:
     connection_id, _ = create_with_card(provider)
     before = len(emulator.requests())
     adopted = make_provider(emulator).create(checked(provider, program(adopt_existing=True)))

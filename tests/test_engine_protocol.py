@@ -147,3 +147,52 @@ def test_nothing_the_provider_prints_contains_a_secret(engine, emulator) -> None
                                                                       setup_test_policy="warn")).inputs, inputs)
     printed = "".join(engine.printed)
     assert API_KEY not in printed and emulator.api_secret not in printed
+
+
+# -- ownership and rollbacks with engine-shaped olds (every number a float, as the engine hands them back) ---
+
+
+def test_engine_a_lost_create_reply_leaves_a_strangers_connection_alone(engine, emulator) -> None:
+    status, body = emulator.api("POST", "/connections", {
+        "service": "iterable", "group_id": "warehouse_main", "paused": True,
+        "config": {"schema": "iterable_engine", "api_key": "invalid-theirs"}})
+    assert status == 201
+    emulator.fault(method="POST", path="^/v1/connections$", status=503, count=1)
+    with pytest.raises(grpc.RpcError) as raised:
+        up_new(engine, "c", program())
+    assert "adopt_existing: true" in raised.value.details()
+    (live,) = emulator.connections()
+    assert live["id"] == body["data"]["id"] and live["paused"] is True and live["sync_frequency"] == 360
+    assert not [r for r in emulator.requests() if r["method"] in ("PATCH", "DELETE")]
+
+
+def test_engine_a_failing_key_over_a_card_key_never_sends_an_empty_revert(engine, emulator) -> None:
+    card = program(connect_card_config={"redirect_uri": "https://example.com/done"})
+    del card["config"]["api_key"]
+    id_, outs, inputs = up_new(engine, "c", card)
+    assert isinstance(outs["sync_frequency"], float)  # what the engine hands back as olds
+    emulator.complete_connect_card(outs["connect_card_uri"].rsplit("auth=", 1)[1], "owners-working-key")
+    checked = engine.check("c", inputs, program(config={"api_key": "invalid-declared"}))
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.update("c", id_, outs, checked.inputs, inputs)
+    assert "could not be restored" in raised.value.details() and "Nothing to update" not in raised.value.details()
+    assert [r["status"] for r in emulator.requests() if r["method"] == "PATCH"] == [200]
+
+
+def test_engine_a_rollback_restores_numbers_from_float_olds(engine, emulator) -> None:
+    id_, outs, inputs = up_new(engine, "c", program(sync_frequency=360))
+    checked = engine.check("c", inputs, program(sync_frequency=60, config={"api_key": "invalid-rotated"}))
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.update("c", id_, outs, checked.inputs, inputs)
+    assert "rolled back" in raised.value.details()
+    (live,) = emulator.connections()
+    assert live["sync_frequency"] == 360 and live["status"]["setup_state"] == "connected"
+
+
+def test_engine_a_rename_with_adopt_existing_keeps_the_connection(engine, emulator) -> None:
+    old_id, old_outs, old_inputs = up_new(engine, "old-name", program())
+    new_id, _, _ = up_new(engine, "new-name", program(adopt_existing=True))
+    assert new_id == old_id
+    engine.delete("old-name", old_id, old_outs, old_inputs)  # the engine deletes the old resource last
+    assert [c["id"] for c in emulator.connections()] == [new_id]
+    assert "not deleted" in "".join(engine.printed)

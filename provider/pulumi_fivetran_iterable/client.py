@@ -17,6 +17,7 @@ Retry rules (see the reference, section 10):
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import logging
@@ -160,6 +161,8 @@ class FivetranClient:
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
         self._request_count = 0
+        # The `Date` header of the latest reply, and our clock when it arrived (see `server_clock_offset_s`).
+        self._last_date: tuple[str, float] | None = None
 
     # -- the API -------------------------------------------------------------------------------------------
     def get_group(self, group_id: str) -> dict[str, Any]:
@@ -239,6 +242,17 @@ class FivetranClient:
     def redact(self, text: str) -> str:
         """`text` with every secret this client knows replaced by `***`."""
         return self._redactor.redact(text)
+
+    def server_clock_offset_s(self) -> float | None:
+        """How far Fivetran's clock is ahead of ours, in seconds, from the `Date` header of the latest reply
+        (one-second resolution); None before any reply carried one."""
+        last = self._last_date
+        if last is None:
+            return None
+        try:
+            return email.utils.parsedate_to_datetime(last[0]).timestamp() - last[1]
+        except (TypeError, ValueError):
+            return None
 
     @property
     def request_count(self) -> int:
@@ -395,6 +409,9 @@ class FivetranClient:
             log.debug("%s %s -> %s (attempt %d)", method, self.redact(path), type(exc).__name__, attempt)
             raise
         self._count_request()
+        date = response.headers.get("Date")
+        if date:
+            self._last_date = (date, time.time())  # one assignment: threads never see half of it
         elapsed_ms = (policy.clock() - sent_at) * 1000
         status = response.status_code
         log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, self.redact(path), status, elapsed_ms, attempt)

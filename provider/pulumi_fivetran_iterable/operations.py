@@ -2,14 +2,24 @@
 
 Each function takes a `FivetranClient` and canonical property bags (see `payloads.canonical_inputs`) and
 returns Fivetran's view of the connection. This is where the promises live that the Pulumi side relies on:
-a create never leaves a connection behind that the state would not know about (a lost reply is resolved by
-looking the connection up, failed setup tests under the `fail` policy delete what was just created), a
-change whose setup tests fail is rolled back, and deleting a connection that is already gone succeeds.
+
+- A create never leaves a connection behind that the state would not know about, and never takes one it
+  cannot prove its own POST made: when the reply to the POST is lost, the connection found by group and
+  schema counts as ours only if Fivetran created it after we sent the POST and it holds exactly the settings
+  we sent; anything else is an existing connection, adopted only with `adopt_existing`.
+- Failing setup tests under the `fail` policy delete what this create made, and roll an update back to what
+  we hold of the previous settings. A previous Iterable key we never held (entered in a Connect Card, or a
+  connection adopted) cannot be restored: the error says so, rather than claiming a restore.
+- Setup tests are asked for only when there is a key to test.
+- Deleting a connection that is already gone succeeds.
+
 Nothing here knows about Pulumi.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +32,14 @@ from .payloads import create_body, inputs_from_api, patch_body
 
 # Setup-test statuses that mean the connection cannot sync (Fivetran also reports PASSED, SKIPPED, WARNING).
 FAILING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED"})
+# Setup states of a connection that Fivetran has a key for (a Connect Card, once completed, leaves one).
+KEYED_SETUP_STATES = frozenset({"connected", "broken"})
 # How many times a create whose reply was lost is looked up and, when nothing was created, sent again.
 CREATE_ATTEMPTS = 3
+# How much earlier than our POST (on Fivetran's clock) a connection may have been created and still be the
+# one our POST made: the `Date` header that tells Fivetran's clock has a resolution of one second, and the
+# request takes a moment to arrive.
+CLOCK_TOLERANCE_S = 2.0
 
 
 class IterableConnectionError(Exception):
@@ -42,6 +58,14 @@ class SetupTestsFailedError(IterableConnectionError):
     pass
 
 
+@dataclass(frozen=True)
+class Created:
+    """What `create` did: Fivetran's view of the connection, and whether it was adopted rather than made."""
+
+    connection: dict[str, Any]
+    adopted: bool = False
+
+
 def failing_tests(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The setup tests in a connection response that did not pass."""
     return [t for t in data.get("setup_tests") or [] if t.get("status") in FAILING_TEST_STATUSES]
@@ -52,23 +76,31 @@ def _describe_tests(tests: list[dict[str, Any]]) -> str:
                      for t in tests)
 
 
-def create(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]:
-    """Create (or, with `adopt_existing`, adopt) the connection and return Fivetran's view of it.
+def _declared_key(inputs: Mapping[str, Any]) -> str | None:
+    return (inputs.get("config") or {}).get("api_key")
+
+
+def _fails_hard(desired: Mapping[str, Any]) -> bool:
+    return desired.get("setup_test_policy", SetupTestPolicy.FAIL) == SetupTestPolicy.FAIL
+
+
+def create(client: FivetranClient, desired: Mapping[str, Any]) -> Created:
+    """Create (or, with `adopt_existing`, adopt) the connection.
 
     One POST in the common case. Fivetran itself refuses a second connection with the same schema in a
     group, so there is no lookup before it: a refusal is what sends us to the existing connection, to adopt
     it or to explain `adopt_existing`.
     """
     schema = desired["config"]["schema"]
-    created = _create_exactly_once(client, desired)
-    if isinstance(created, _Existing):
-        return _adopt_or_refuse(client, created.connection, desired)
-    data = created.connection
+    made = _create_exactly_once(client, desired)
+    if isinstance(made, _Existing):
+        return Created(_adopt_or_refuse(client, made.connection, desired), adopted=True)
+    data = made.connection
     try:
-        if created.reply_lost:
+        if made.reply_lost:
             data = _fetch_after_lost_reply(client, data["id"], desired)
         failed = failing_tests(data)
-        if failed and desired.get("setup_test_policy", SetupTestPolicy.FAIL) == SetupTestPolicy.FAIL:
+        if failed and _fails_hard(desired):
             client.delete_connection(data["id"])
             raise SetupTestsFailedError(
                 f"setup tests failed for the new connection '{schema}', so it was deleted again and nothing was "
@@ -76,11 +108,12 @@ def create(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]
                 "with the right region), or set setup_test_policy: warn to keep a connection that fails its tests"
             )
         # The card our POST made is in its reply, or in the connection fetched after a lost reply.
-        return _with_connect_card(client, data["id"], data, desired, previous=None, reply_has_new_card=True) or data
+        return Created(_with_connect_card(client, data["id"], data, desired, previous=None,
+                                          reply_has_new_card=True) or data)
     except SetupTestsFailedError:
         raise
     except Exception as error:
-        # Never leave a connection behind that the state will not know about.
+        # Never leave a connection behind that the state will not know about (it is ours: see above).
         client.delete_connection(data["id"])
         raise IterableConnectionError(
             f"the new connection '{schema}' was created but the create could not finish ({error}), so it was "
@@ -89,7 +122,7 @@ def create(client: FivetranClient, desired: Mapping[str, Any]) -> dict[str, Any]
 
 
 @dataclass(frozen=True)
-class _Created:
+class _Made:
     """The connection our POST made; `reply_lost` when it was found by lookup rather than in the reply."""
 
     connection: dict[str, Any]
@@ -98,28 +131,29 @@ class _Created:
 
 @dataclass(frozen=True)
 class _Existing:
-    """A connection that another writer created with our schema while we were creating ours."""
+    """A connection with our group and schema that our POST did not make (or cannot be shown to have made)."""
 
     connection: dict[str, Any]
 
 
 def _fetch_after_lost_reply(client: FivetranClient, connection_id: str, desired: Mapping[str, Any]
                             ) -> dict[str, Any]:
-    if desired.get("run_setup_tests"):
+    if create_body(desired)["run_setup_tests"]:
         # The lost reply carried the setup-test results; ask for them again.
         return client.run_setup_tests(connection_id, bool(desired.get("trust_certificates")),
                                       bool(desired.get("trust_fingerprints")))
     return client.get_connection(connection_id)
 
 
-def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> _Created | _Existing:
+def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> _Made | _Existing:
     """POST the connection; when the outcome is unknown, find what the POST made instead of posting twice."""
     group_id, schema = desired["group_id"], desired["config"]["schema"]
     body = create_body(desired)
     last_error: FivetranError | None = None
+    sent_at = time.time()  # our clock when the first POST left; `_made_by_our_post` converts it to Fivetran's
     for _ in range(CREATE_ATTEMPTS):
         try:
-            return _Created(client.create_connection(body))
+            return _Made(client.create_connection(body))
         except OutcomeUnknownError as unknown:
             last_error = unknown
         except NotFoundError as missing:
@@ -135,9 +169,9 @@ def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> 
             found = client.list_connections(group_id, schema)
             if not found:
                 raise
-            if last_error is None:
-                return _Existing(found[0])  # there before us: someone else's until adopted
-            return _Created(found[0], reply_lost=True)  # an earlier POST of ours landed after all
+            if last_error is not None and _made_by_our_post(client, found[0], desired, sent_at):
+                return _Made(found[0], reply_lost=True)  # an earlier POST of ours landed after all
+            return _Existing(found[0])
         try:
             found = client.list_connections(group_id, schema)
         except FivetranError as lookup:
@@ -148,7 +182,9 @@ def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> 
                 "exists in the group, set adopt_existing: true to take it over",
             ) from None
         if found:
-            return _Created(found[0], reply_lost=True)
+            if _made_by_our_post(client, found[0], desired, sent_at):
+                return _Made(found[0], reply_lost=True)
+            return _Existing(found[0])
     raise FivetranError(
         "create connection", f"the outcome stayed unknown after {CREATE_ATTEMPTS} attempts ({last_error}) and "
         f"no connection with schema '{schema}' showed up in group '{group_id}' yet",
@@ -157,11 +193,42 @@ def _create_exactly_once(client: FivetranClient, desired: Mapping[str, Any]) -> 
     )
 
 
+def _made_by_our_post(client: FivetranClient, found: Mapping[str, Any], desired: Mapping[str, Any],
+                      sent_at: float) -> bool:
+    """Whether a connection found after a lost reply can be shown to be the one our POST made.
+
+    It must have been created no earlier than our first POST (on Fivetran's clock: ours corrected by the
+    `Date` header of Fivetran's latest reply, which was the lookup) and hold exactly the settings we sent.
+    A connection someone else made before us fails the first test; one they made at the same moment, unless
+    it is identical to ours, the second.
+    """
+    created = _timestamp(found.get("created_at"))
+    if created is None:
+        return False
+    offset = client.server_clock_offset_s() or 0.0
+    if created < sent_at + offset - CLOCK_TOLERANCE_S:
+        return False
+    card = desired.get("connect_card_config")
+    if card and (found.get("connect_card_config") or {}).get("redirect_uri") != card.get("redirect_uri"):
+        return False
+    return not patch_body(inputs_from_api(found, previous=desired), desired)
+
+
+def _timestamp(text: Any) -> float | None:
+    """An RFC 3339 timestamp (`2026-12-02T04:38:55.123456Z`) as seconds since the epoch, or None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
 def _schema_taken(error: FivetranError) -> bool:
     """Fivetran's refusal of a second connection with the same schema in a group.
 
     The exact answer is not documented: 409 is what the API lists for create conflicts, and a 400 whose
-    message says the schema exists is treated the same (fivetran-api.md, section 3).
+    message says the schema exists is treated the same.
     """
     if isinstance(error, ConflictError):
         return True
@@ -171,37 +238,85 @@ def _schema_taken(error: FivetranError) -> bool:
 
 def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]
                      ) -> dict[str, Any]:
-    schema, group_id = desired["config"]["schema"], desired["group_id"]
+    """Bring an existing connection to the declared settings, when the program says `adopt_existing`.
+
+    With a declared key, adoption always sends it (and runs the setup tests): Fivetran never returns a
+    stored key, so the connection's key cannot be compared with the program's.
+    """
+    schema, group_id, connection_id = desired["config"]["schema"], desired["group_id"], existing["id"]
     if not desired.get("adopt_existing"):
         raise ConnectionExistsError(
             f"config.schema: a connection with schema '{schema}' already exists in group '{group_id}' "
-            f"(id '{existing['id']}', created {existing.get('created_at', 'earlier')}). To manage that connection "
-            "with Pulumi, set adopt_existing: true (it is then brought to the declared settings). This is also "
-            "how to recover a connection created by an interrupted `pulumi up`; afterwards `pulumi refresh "
-            "--clear-pending-creates` clears Pulumi's record of the interrupted create. Otherwise choose another "
-            "config.schema"
+            f"(id '{connection_id}', created {existing.get('created_at', 'earlier')}), and this resource did not "
+            "create it. If you renamed this resource, keep its old name as an alias (pulumi.ResourceOptions("
+            "aliases=[pulumi.Alias(name='<old name>')]), or `aliases: [<old name>]` in this project's stack "
+            "config) so Pulumi goes on managing the same connection. To take over a connection Pulumi does not "
+            "manage yet (also one created by an interrupted `pulumi up`), set adopt_existing: true: it is then "
+            "brought to the declared settings; after an interrupted `up`, `pulumi refresh "
+            "--clear-pending-creates` clears Pulumi's record of it. Otherwise choose another config.schema"
         )
     live = inputs_from_api(existing, previous={})
     body = patch_body(live, desired)
     if not body:
         # Already as declared: the listed connection is the whole view (list items carry every field).
         data = dict(existing)
-        return _with_connect_card(client, existing["id"], data, desired, previous=None) or data
-    tests = bool(desired.get("run_setup_tests")) and "config" in body
-    data = client.modify_connection(existing["id"], {**body, **_test_flags(desired, tests)})
+        return _with_connect_card(client, connection_id, data, desired, previous=None) or data
+    has_key = bool(_declared_key(desired)) or existing.get("status", {}).get("setup_state") in KEYED_SETUP_STATES
+    tests = "config" in body and bool(desired.get("run_setup_tests")) and has_key
+    data = client.modify_connection(connection_id, {**body, **_test_flags(desired, tests)})
     failed = failing_tests(data) if tests else []
-    if failed and desired.get("setup_test_policy") == SetupTestPolicy.FAIL:
-        revert = patch_body(desired, live)
-        revert.get("config", {}).pop("api_key", None)  # the previous key is unknown to us
-        if revert.get("config") == {}:
-            del revert["config"]
-        if revert:
-            client.modify_connection(existing["id"], {**revert, "run_setup_tests": False})
+    if failed and _fails_hard(desired):
+        rollback = _roll_back(client, connection_id, desired, live)
+        restored = "its previous settings were restored and " if rollback.complete else ""
         raise SetupTestsFailedError(
-            f"adopting connection '{existing['id']}' (schema '{schema}') failed its setup tests, so its previous "
-            f"settings were restored and it was not adopted: {_describe_tests(failed)}"
+            f"adopting connection '{connection_id}' (schema '{schema}') failed its setup tests, so {restored}it was "
+            f"not adopted: {_describe_tests(failed)}."
+            + rollback.explain("the connection was set up outside this program")
+            + " Fix the cause, or set setup_test_policy: warn to adopt it with the results reported"
         )
-    return _with_connect_card(client, existing["id"], data, desired, previous=None) or data
+    return _with_connect_card(client, connection_id, data, desired, previous=None) or data
+
+
+@dataclass(frozen=True)
+class _Rollback:
+    """How putting the previous settings back went."""
+
+    complete: bool  # everything the failed change altered is as it was
+    key_lost: bool  # the change replaced a key we never held, so it could not be sent back
+    reverted: bool = False  # a revert was sent (and succeeded)
+    error: FivetranError | None = None  # the revert itself failed
+
+    def explain(self, key_source: str) -> str:
+        """What the user must know beyond "rolled back", as sentences ('' when the rollback is complete)."""
+        if self.error is not None:
+            return (f" Restoring the previous settings failed too ({self.error}), so the connection holds the new "
+                    "ones: run `pulumi refresh` to see them, fix the cause and run `pulumi up` again.")
+        if not self.key_lost:
+            return ""
+        others = "The other changes were rolled back, but its" if self.reverted else "Its"
+        return (f" {others} previous Iterable key could not be restored: {key_source}, and Fivetran never returns a "
+                "stored key. The connection now holds the declared key and cannot sync until its tests pass: fix "
+                "config.api_key and run `pulumi up` again, or enter a working key in Fivetran (for a Connect "
+                "Card: remove config.api_key, and complete the card issued by the next `pulumi up`).")
+
+
+def _roll_back(client: FivetranClient, connection_id: str, applied: Mapping[str, Any],
+               previous: Mapping[str, Any]) -> _Rollback:
+    """Put back what we hold of `previous` after `applied` failed its setup tests.
+
+    A key `previous` does not hold is left out of the revert (it cannot be sent); nothing is sent when
+    nothing can be restored. The revert's own test results change nothing: it restores what was.
+    """
+    revert = patch_body(applied, previous)  # leaves out a key that `previous` does not hold
+    key_lost = _declared_key(previous) is None and _declared_key(applied) is not None
+    if revert:
+        # With the previous key back, its tests run again, so Fivetran's setup state is restored too.
+        retest = "api_key" in revert.get("config", {})
+        try:
+            client.modify_connection(connection_id, {**revert, **_test_flags(previous, retest)})
+        except FivetranError as error:
+            return _Rollback(complete=False, key_lost=key_lost, error=error)
+    return _Rollback(complete=not key_lost, key_lost=key_lost, reverted=bool(revert))
 
 
 def _test_flags(desired: Mapping[str, Any], run: bool) -> dict[str, Any]:
@@ -219,33 +334,35 @@ def read(client: FivetranClient, connection_id: str) -> dict[str, Any] | None:
         return None
 
 
-def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], new: Mapping[str, Any]
-           ) -> dict[str, Any] | None:
+def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], new: Mapping[str, Any],
+           key_in_fivetran: bool = False) -> dict[str, Any] | None:
     """Bring the connection from `old` to `new` (canonical inputs); None when no API call was needed.
 
     Only what changed is sent. Setup tests run when the key or the Iterable config changed and
-    `run_setup_tests` is set, or when a test flag was just switched on; under the `fail` policy a change whose
-    tests fail is rolled back before the error is raised, so Fivetran keeps matching the state.
+    `run_setup_tests` is set, or when a test flag was just switched on, provided there is a key to test (one
+    declared, or `key_in_fivetran`: entered through a Connect Card). Under the `fail` policy a change whose
+    tests fail is rolled back to what we hold of `old` before the error is raised.
     """
     body = patch_body(old, new)
-    policy = new.get("setup_test_policy", SetupTestPolicy.FAIL)
+    has_key = bool(_declared_key(new)) or key_in_fivetran
     data: dict[str, Any] | None = None
     if body:
-        tests = bool(new.get("run_setup_tests")) and "config" in body
+        tests = bool(new.get("run_setup_tests")) and "config" in body and has_key
         data = client.modify_connection(connection_id, {**body, **_test_flags(new, tests)})
         failed = failing_tests(data) if tests else []
-        if failed and policy == SetupTestPolicy.FAIL:
-            client.modify_connection(connection_id, {**patch_body(new, old), "run_setup_tests": False})
+        if failed and _fails_hard(new):
+            rollback = _roll_back(client, connection_id, new, old)
+            undone = ", so the change was rolled back" if rollback.complete else ""
             raise SetupTestsFailedError(
-                f"setup tests failed after updating connection '{connection_id}', so the change was rolled "
-                f"back: {_describe_tests(failed)}. Fix the cause, or set setup_test_policy: warn to keep a "
-                "change that fails its tests"
+                f"setup tests failed after updating connection '{connection_id}'{undone}: "
+                f"{_describe_tests(failed)}." + rollback.explain("it was entered in a Connect Card")
+                + " Fix the cause, or set setup_test_policy: warn to keep a change that fails its tests"
             )
-    elif _tests_switched_on(old, new):
+    elif _tests_switched_on(old, new) and has_key:
         data = client.run_setup_tests(connection_id, bool(new.get("trust_certificates")),
                                       bool(new.get("trust_fingerprints")))
         failed = failing_tests(data)
-        if failed and policy == SetupTestPolicy.FAIL:
+        if failed and _fails_hard(new):
             raise SetupTestsFailedError(
                 f"setup tests failed for connection '{connection_id}': {_describe_tests(failed)}. Fix the cause, "
                 "or set setup_test_policy: warn"

@@ -27,6 +27,7 @@ from .model import (
     PROJECT_OPTIONS,
     SERVICE,
     TEST_FLAGS,
+    ConnectCardConfig,
     ConnectionSpec,
 )
 
@@ -58,8 +59,7 @@ def canonical_inputs(spec: ConnectionSpec) -> dict[str, Any]:
         "hybrid_deployment_agent_id": spec.hybrid_deployment_agent_id,
         "destination_configuration": _compact(spec.destination_configuration.model_dump(mode="json")) or None
         if spec.destination_configuration else None,
-        "connect_card_config": _compact(spec.connect_card_config.model_dump(mode="json"))
-        if spec.connect_card_config else None,
+        "connect_card_config": _card_config(spec.connect_card_config) if spec.connect_card_config else None,
         "adopt_existing": spec.adopt_existing,
         "setup_test_policy": spec.setup_test_policy.value,
         "config": _compact({
@@ -84,18 +84,28 @@ def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _card_config(card: ConnectCardConfig) -> dict[str, Any]:
+    """`connect_card_config`; `hide_setup_guide: false` is Fivetran's default, so it means the same as none."""
+    values = _compact(card.model_dump(mode="json"))
+    if values.get("hide_setup_guide") is False:
+        del values["hide_setup_guide"]
+    return values
+
+
 def create_body(canonical: Mapping[str, Any]) -> dict[str, Any]:
     """The `POST /v1/connections` body for a canonical property bag.
 
     Every setting is sent explicitly, defaults included, so the connection matches the program whatever
     Fivetran's own defaults are. Test-control flags are sent explicitly too (Fivetran defaults
-    `run_setup_tests` to true).
+    `run_setup_tests` to true), and tests are asked for only with a key: a connection authorized through a
+    Connect Card has none until its card is completed, and its tests could only fail.
     """
     body: dict[str, Any] = {"service": SERVICE, "group_id": canonical["group_id"]}
     for name in (*PATCHABLE_FIELDS, "pause_after_trial", *TEST_FLAGS, "connect_card_config"):
         if canonical.get(name) is not None:
             body[name] = canonical[name]
     body["config"] = dict(canonical["config"])
+    body["run_setup_tests"] = bool(canonical.get("run_setup_tests")) and bool(body["config"].get("api_key"))
     return body
 
 
@@ -156,8 +166,7 @@ def inputs_from_api(data: Mapping[str, Any], previous: Mapping[str, Any]) -> dic
         "historical_sync_limit": limit,
         "historical_sync_limit_date": live_config.get("historical_sync_limit_date")
         if limit == HistoricalSyncLimit.DATE_LIMIT else None,
-        "historic_sync_time_frame": live_config.get("historic_sync_time_frame")
-        or previous_config.get("historic_sync_time_frame"),
+        "historic_sync_time_frame": live_config.get("historic_sync_time_frame"),
     }
     destination = data.get("destination_configuration") or None
     out = {

@@ -24,7 +24,7 @@ from .errors import FivetranError
 from .model import SERVICE
 from .payloads import inputs_from_api
 from .settings import ProviderSettings
-from .validation import check_inputs
+from .validation import canonical_state, check_inputs
 
 # Outputs Fivetran computes; every input is echoed into the outputs beside them.
 COMPUTED_OUTPUTS = (
@@ -72,6 +72,9 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         self._settings = ProviderSettings()
         self._client: FivetranClient | None = None
         self._lock = threading.Lock()
+        # Connections adopted by a resource in this run: a resource the same run deletes (a rename) must not
+        # delete them. One provider process serves every resource of a run.
+        self._adopted: set[str] = set()
 
     # The provider is pickled into the state: keep it a bare class reference, whatever it holds at runtime.
     def __getstate__(self) -> dict[str, Any]:
@@ -105,33 +108,51 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         return dynamic.CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        plan = plan_diff(declared_inputs(olds), declared_inputs(news), is_unknown)
+        plan = plan_diff(self._state(olds), declared_inputs(news), is_unknown)
         return dynamic.DiffResult(changes=plan.has_changes, replaces=list(plan.replaces),
                                   delete_before_replace=False)
 
     # -- create, read, update, delete ------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         desired = self._validated("create", props)
-        data = self._call("create connection", operations.create, self.client, desired)
+        created = self._call("create connection", operations.create, self.client, desired)
+        data = created.connection
+        if created.adopted:
+            with self._lock:
+                self._adopted.add(data["id"])
         return dynamic.CreateResult(data["id"], outputs(desired, data, previous={}))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         data = self._call(f"read connection '{id_}'", operations.read, self.client, id_)
         if data is None:
             return dynamic.ReadResult(None, {})  # gone: refresh drops it, the next `up` creates it again
-        inputs = inputs_from_api(data, previous=declared_inputs(props))
+        inputs = inputs_from_api(data, previous=self._state(props))
         return dynamic.ReadResult(id_, outputs(inputs, data, previous=props), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         desired = self._validated("update", news)
+        # A connection set up (or broken) has a key in Fivetran, also when it came from a Connect Card.
+        keyed = (olds.get("status") or {}).get("setup_state") in operations.KEYED_SETUP_STATES
         data = self._call(f"update connection '{id_}'", operations.update, self.client, id_,
-                          declared_inputs(olds), desired)
+                          self._state(olds), desired, keyed)
         return dynamic.UpdateResult(outputs(desired, data or {}, previous=olds))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with self._lock:
+            adopted = id_ in self._adopted
+        if adopted:
+            # Another resource of this run took the connection over (a rename with adopt_existing): deleting
+            # the old resource only drops it from the state.
+            print(f"connection '{id_}' is now managed by the resource that adopted it; not deleted")
+            return
         self._call(f"delete connection '{id_}'", operations.delete, self.client, id_)
 
     # -- helpers -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _state(props: Mapping[str, Any]) -> dict[str, Any]:
+        """The declared inputs of the state's outputs, in the same canonical form as checked news."""
+        return canonical_state(declared_inputs(props), is_unknown)
+
     @staticmethod
     def _validated(operation: str, props: Mapping[str, Any]) -> dict[str, Any]:
         """Validate again at apply time: values unknown during preview are known now."""

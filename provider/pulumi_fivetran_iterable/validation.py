@@ -244,7 +244,39 @@ def check_inputs(
     errors = [e for e in errors if not _touches(e, unknown_paths)]
     if spec is None:
         return dict(props), errors
-    return _restore_unknowns(canonical_inputs(spec), props, unknown_paths), errors
+    canonical = canonical_inputs(spec)
+    for path, depends_on in _CANONICAL_DEPENDS_ON.items():
+        if depends_on in unknown_paths:
+            # Its canonical form needs the unknown value: keep it as declared until that is known.
+            canonical.pop(path, None)
+            if props.get(path) is not None:
+                canonical[path] = props[path]
+    return _restore_unknowns(canonical, props, unknown_paths), errors
+
+
+# Inputs whose canonical form depends on another input (`daily_sync_time` exists only with daily syncs).
+_CANONICAL_DEPENDS_ON = {"daily_sync_time": "sync_frequency"}
+
+
+def canonical_state(props: Mapping[str, Any], is_unknown: Callable[[Any], bool]) -> dict[str, Any]:
+    """The canonical form of inputs as the state holds them (the engine hands every number back as a float,
+    `360.0`), so that olds and news are compared, and request bodies built, from the same form.
+
+    What was stored passed `check` when it was stored; should it not pass today's rules, it is kept as stored,
+    with whole floats turned back into the integers they were.
+    """
+    inputs, errors = check_inputs(props, is_unknown)
+    return inputs if not errors else _whole_numbers(props)
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 def _walk(props: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:

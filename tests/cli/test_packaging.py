@@ -3,8 +3,9 @@ venv (no file of this repository copied), and a whole lifecycle through the real
 started from its installed wheel.
 
 The project's program declares a connection whose `group_id` comes from a `DestinationGroup` lookup (an
-output of another resource) and exports outputs, including where the program found the package, so the test
-can prove it was the project's venv and not this repository.
+output of another resource), one whose config is an `IterableConfigArgs` holding a secret config value (an
+Output), and exports outputs, including where the program found the package, so the test can prove it was
+the project's venv and not this repository.
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ PROGRAM = '''\
 
 import pulumi
 import pulumi_fivetran_iterable
-from pulumi_fivetran_iterable import AccountRegion, DestinationGroup, IterableConnection, IterableConnectionArgs
+from pulumi_fivetran_iterable import (
+    AccountRegion,
+    DestinationGroup,
+    IterableConfigArgs,
+    IterableConnection,
+    IterableConnectionArgs,
+)
 
 config = pulumi.Config()
 warehouse = DestinationGroup("warehouse", name="Main warehouse")
@@ -60,7 +67,16 @@ marketing = IterableConnection(
         },
     ),
 )
+archive = IterableConnection(
+    "archive",
+    IterableConnectionArgs(
+        group_id="warehouse_main",
+        paused=True,
+        config=IterableConfigArgs(schema="iterable_archive", api_key=config.require_secret("iterableApiKey")),
+    ),
+)
 pulumi.export("connection_id", marketing.connection_id)
+pulumi.export("archive_id", archive.connection_id)
 pulumi.export("webhook", marketing.webhook_endpoint)
 pulumi.export("setup_state", marketing.status.apply(lambda status: status.get("setup_state")))
 pulumi.export("package_file", pulumi_fivetran_iterable.__file__)
@@ -136,12 +152,13 @@ def test_the_whole_lifecycle_runs_from_the_installed_wheels(user_project: UserPr
     cli, emulator = user_project.cli, user_project.emulator
 
     preview = cli.run("preview").check()
-    assert re.search(r"\+\s+3 to create", preview.stdout), preview.stdout
+    assert re.search(r"\+\s+4 to create", preview.stdout), preview.stdout
     assert emulator.writes() == []
 
     cli.run("up", "--yes").check()
     outputs = cli.stack_outputs()
-    (live,) = emulator.connections()
+    live, archive = sorted(emulator.connections(), key=lambda c: c["schema"] != "iterable_marketing")
+    assert outputs["archive_id"] == archive["id"] and archive["paused"] is True
     assert outputs["connection_id"] == live["id"] and outputs["webhook"] == live["config"]["endpoint"]
     assert outputs["setup_state"] == "connected"
     assert live["group_id"] == "warehouse_main" and live["config"]["account_region"] == "EU"
@@ -152,10 +169,11 @@ def test_the_whole_lifecycle_runs_from_the_installed_wheels(user_project: UserPr
     cli.run("preview", "--expect-no-changes").check()
     cli.run("refresh", "--yes").check()
     cli.run("preview", "--expect-no-changes").check()
-    # Only the refresh's reads of the group and the connection (in its preview pass and its update); the
+    # Only the refresh's reads of the group and the connections (in its preview pass and its update); the
     # previews send nothing.
     read = sorted(r["path"] for r in emulator.requests()[logged:] if r["method"] == "GET")
-    assert read == sorted(2 * [f"/v1/connections/{live['id']}", "/v1/groups/warehouse_main"])
+    assert read == sorted(2 * [f"/v1/connections/{live['id']}", f"/v1/connections/{archive['id']}",
+                               "/v1/groups/warehouse_main"])
     assert len(emulator.requests()) - logged == len(read)
 
     cli.run("destroy", "--yes").check()

@@ -14,7 +14,8 @@ CARD = {"redirect_uri": "https://example.com/done?x=1", "hide_setup_guide": True
 
 
 def create_with_card(api: Api, schema: str = "carded") -> dict:
-    body = {"service": "iterable", "group_id": GROUP, "config": {"schema": schema}, "connect_card_config": CARD}
+    body = {"service": "iterable", "group_id": GROUP, "config": {"schema": schema}, "connect_card_config": CARD,
+            "run_setup_tests": False}
     response = api.post("/connections", body)
     assert response.status_code == 201, response.text
     return response.json()["data"]
@@ -36,6 +37,15 @@ def test_a_card_created_connection_waits_for_its_key(api: Api) -> None:
     assert (fetched["connect_card"], fetched["connect_card_config"]) == (data["connect_card"], CARD)
     listed = api.get("/connections", params={"schema": "carded"}).json()["data"]["items"][0]
     assert listed["connect_card"] == data["connect_card"]
+
+
+def test_a_card_create_that_asks_for_setup_tests_gets_them_failed_for_want_of_a_key(api: Api) -> None:
+    body = {"service": "iterable", "group_id": GROUP, "config": {"schema": "tested"}, "connect_card_config": CARD}
+    data = api.post("/connections", body).json()["data"]  # run_setup_tests defaults to true
+    assert [t["status"] for t in data["setup_tests"]] == ["PASSED", "FAILED"]
+    assert "No API key is set" in data["setup_tests"][1]["message"]
+    assert data["status"]["setup_state"] == "incomplete"
+    assert data["connect_card"]["uri"]
 
 
 def test_completing_the_card_stores_the_key_and_runs_the_tests(api: Api, emulator: Emulator) -> None:

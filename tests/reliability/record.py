@@ -25,11 +25,12 @@ from typing import Any
 from tests.support.emulator import REPO_ROOT, Emulator
 
 FAULT_MATRIX = "fault matrix"
+TAKEN_SCHEMA = "taken schema"
 RATE_LIMITS = "rate limits"
 BAD_INPUT = "bad input"
 SECRETS = "secrets"
 CONCURRENCY = "concurrency"
-FAMILIES = (FAULT_MATRIX, RATE_LIMITS, BAD_INPUT, SECRETS, CONCURRENCY)
+FAMILIES = (FAULT_MATRIX, TAKEN_SCHEMA, RATE_LIMITS, BAD_INPUT, SECRETS, CONCURRENCY)
 
 _write_lock = threading.Lock()
 
@@ -63,6 +64,7 @@ class Scenario:
     duplicates: int = 0
     orphans: int = 0
     canary_hits: int = 0
+    others_touched: int = 0  # connections the run did not create that it deleted or modified
     outcome: str = ""  # "succeeded", "failed clearly, then converged", ...
     detail: str = ""
     seconds: float = 0.0
@@ -88,6 +90,21 @@ class Scenario:
         assert orphans == 0, (f"orphans: in the emulator but not the state {sorted(live_ids - known)}, "
                               f"in the state but not the emulator {sorted(known - live_ids)}")
         return live
+
+    def untouched(self, emulator: Emulator, others: Iterable[Mapping[str, Any]]) -> None:
+        """Count connections the run did not create (as they were before it) that it deleted or modified, by
+        what the emulator holds now and by the requests it logged; assert there are none."""
+        live = {c["id"]: c for c in emulator.connections()}
+        written = {r["path"].rsplit("/", 1)[-1] for r in emulator.requests() if r["method"] in ("PATCH", "DELETE")}
+        touched = []
+        for before in others:
+            now = live.get(before["id"])
+            settings_now = {k: v for k, v in (now or {}).items() if k != "status"}
+            if now is None or settings_now != {k: v for k, v in before.items() if k != "status"} \
+                    or before["id"] in written:
+                touched.append(before["id"])
+        self.others_touched += len(touched)
+        assert not touched, f"connections the run did not create were deleted or modified: {touched}"
 
     def canaries(self, hits: Mapping[str, Iterable[str]]) -> None:
         """Add canary hits (place -> forms found); assert there are none."""

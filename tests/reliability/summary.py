@@ -2,7 +2,8 @@
 
     venv/bin/python -m tests.reliability.summary [RESULTS] [--seconds N]
 
-One line per family: scenarios run, passed, duplicates found, orphans found, canary hits; then every
+One line per family: scenarios run, passed, duplicates found, orphans found, canary hits, connections the
+run did not create that it deleted or modified ("others' touched"); then every
 scenario that did not pass, with the first line of its failure. Only the lines of one pytest session are
 counted: `$RELIABILITY_SESSION` when set, else the last session in the file.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from tests.reliability.record import FAMILIES, results_path
 
-COLUMNS = ("Scenarios run", "Passed", "Duplicates found", "Orphans found", "Canary hits")
+COLUMNS = ("Scenarios run", "Passed", "Duplicates found", "Orphans found", "Canary hits", "Others' touched")
 
 
 def load(path: Path, session: str | None) -> list[dict[str, Any]]:
@@ -31,7 +32,7 @@ def load(path: Path, session: str | None) -> list[dict[str, Any]]:
 
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for row in rows:
         figures = totals[row["family"]]
         figures[0] += 1
@@ -39,6 +40,7 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
         figures[2] += row["duplicates"]
         figures[3] += row["orphans"]
         figures[4] += row["canary_hits"]
+        figures[5] += row.get("others_touched", 0)
     width = max(len(family) for family in FAMILIES)
     lines = [f"| {'Family':<{width}} | " + " | ".join(COLUMNS) + " |",
              f"|{'-' * (width + 2)}|" + "|".join("-" * (len(c) + 1) + ":" for c in COLUMNS) + "|"]

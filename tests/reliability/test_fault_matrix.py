@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.record import FAULT_MATRIX, Scenario, scenario
+from tests.reliability.record import FAULT_MATRIX, TAKEN_SCHEMA, Scenario, scenario
 from tests.reliability.support import (
     FAST_RETRY,
     FAULTS,
@@ -183,3 +183,43 @@ def test_create_whose_every_reply_times_out_does_not_claim_nothing_was_created(e
         sc.outcome, program = _converge(engine, OPERATIONS[0], sc)
         engine.assert_matches(emulator, program)
         sc.audit(emulator, engine.ids())
+
+
+# -- a connection with our schema already exists before our POST ----------------------------------------------------
+
+
+def _strangers(emulator: Emulator, api_key: str) -> dict[str, Any]:
+    """A connection someone else made with our group and schema (other settings), before the run."""
+    status, body = emulator.api("POST", "/connections", {
+        "service": "iterable", "group_id": "warehouse_main", "paused": True, "sync_frequency": 1440,
+        "config": {"schema": "iterable_main", "api_key": api_key, "account_region": "EU"}})
+    assert status == 201, body
+    return body["data"]
+
+
+@pytest.mark.parametrize("mode", ["transient", "persistent"])
+@pytest.mark.parametrize("their_key", ["invalid-their-key", "their-working-key"], ids=["broken key", "working key"])
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name.replace(" ", "_") for f in FAULTS])
+def test_create_under_fault_when_the_schema_is_already_taken(emulator: Emulator, fault: Fault, their_key: str,
+                                                             mode: str) -> None:
+    """Whatever happens to our POST, a connection we did not create is neither claimed, changed nor deleted:
+    the create fails saying the schema is taken (or naming the fault), and nothing else exists."""
+    name = f"provider: create x {fault.name} ({mode}), schema taken by a connection with a {their_key}"
+    with scenario(TAKEN_SCHEMA, name) as sc:
+        theirs = _strangers(emulator, their_key)
+        provider = provider_for(emulator, retry=FAST_RETRY if mode == "transient" else SHORT_BUDGET_RETRY)
+        engine = MiniEngine(provider)
+        fault.arm(emulator, "POST", r"^/v1/connections$", count=1 if mode == "transient" else 50)
+
+        errors = engine.up(ONE)
+        wait_for_server(emulator, provider)
+        clear_faults(emulator)
+
+        sc.notes["error"] = str(errors.get("main", ""))[:400]
+        assert set(errors) == {"main"}, "the create must fail: the schema is someone else's"
+        message = str(errors["main"])
+        assert "already exists" in message or re.search(fault.cause, message), message
+        assert "deleted again" not in message and "nothing was created" not in message, message
+        sc.untouched(emulator, [theirs])
+        sc.audit(emulator, [theirs["id"]])  # exactly theirs, and nothing of ours
+        sc.outcome = "refused; their connection untouched"
