@@ -246,6 +246,9 @@ def test_missing_credentials_name_both_ways_to_set_them(emulator, monkeypatch) -
     with pytest.raises(ProviderError) as raised:
         create(provider)
     assert "fivetran:apiSecret" in str(raised.value) and "FIVETRAN_API_SECRET" in str(raised.value)
+    # Both as secrets: the engine keeps the stack config in the state, and only secrets are encrypted there.
+    assert "config set --secret fivetran:apiKey" in str(raised.value)
+    assert "config set --secret fivetran:apiSecret" in str(raised.value)
 
 
 def test_credentials_fall_back_to_the_environment(emulator, monkeypatch) -> None:

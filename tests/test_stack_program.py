@@ -15,8 +15,10 @@ package is installed, not found next to the program).
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
+import logging
 import os
 import runpy
 import subprocess
@@ -113,6 +115,8 @@ class ProgramRun:
     registrations: dict[str, Registration]
     in_order: list[Registration]
     exports: dict[str, Any] = field(default_factory=dict)
+    card_links: dict[str, Any] = field(default_factory=dict)
+    card_links_secret: bool = False
 
     def connections(self) -> dict[str, Registration]:
         return {name: r for name, r in self.registrations.items() if r.typ == CONNECTION_TYPE}
@@ -157,6 +161,9 @@ def run_program() -> Iterator[Any]:
             runpy.run_path(str(PROGRAM), run_name="__main__")
             root = runtime_settings.get_root_resource()
             exported = root.outputs.get("connections", {})  # type: ignore[union-attr]
+            links = root.outputs.get("connect_card_uris", {})  # type: ignore[union-attr]
+            result.card_links_secret = isinstance(links, pulumi.Output)
+            pulumi.Output.from_input(links).apply(result.card_links.update)
             return pulumi.Output.from_input(exported).apply(result.exports.update)
 
         program()
@@ -165,6 +172,33 @@ def run_program() -> Iterator[Any]:
     yield run
     pulumi.runtime.set_all_config({}, [])
     runtime_settings.reset_options()
+
+
+def refusal(run_program: Any, stack_config: Mapping[str, Any]) -> str:
+    """Run the program expecting it to stop before registering anything; returns the one error it logged."""
+    with pytest.raises(SystemExit) as stopped, _errors_logged() as logged:
+        run_program(stack_config)
+    assert stopped.value.code == 32  # "the program showed its error already": no second, crash-like line
+    assert len(logged) == 1, logged
+    return logged[0]
+
+
+@contextlib.contextmanager
+def _errors_logged() -> Iterator[list[str]]:
+    """The messages of `pulumi.log.error` (the mock engine logs them to the root logger)."""
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.ERROR:
+                messages.append(record.getMessage())
+
+    handler = Keep()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logging.getLogger().removeHandler(handler)
 
 
 @pytest.fixture
@@ -207,13 +241,17 @@ def declared_entries() -> dict[str, dict[str, Any]]:
     return {entry["name"]: entry for entry in dev_stack_config()[f"{PROJECT}:connections"]}
 
 
+# The dev stack's connections authorized through a Connect Card (no key in the stack config).
+CARD_ENTRIES = {name for name, entry in declared_entries().items() if entry.get("connect_card_config")}
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The program under mocks
 
 
-def test_program_declares_the_dev_stacks_three_connections_as_dynamic_resources(dev_run: ProgramRun) -> None:
+def test_program_declares_the_dev_stacks_four_connections_as_dynamic_resources(dev_run: ProgramRun) -> None:
     connections = dev_run.connections()
-    assert sorted(connections) == ["lifecycle-archive", "marketing-eu", "marketing-us"]
+    assert sorted(connections) == ["lifecycle-archive", "marketing-eu", "marketing-us", "product-events"]
     for registration in connections.values():
         assert registration.typ == CONNECTION_TYPE
         assert registration.custom is True
@@ -223,7 +261,7 @@ def test_group_name_is_looked_up_once_through_a_destination_group(dev_run: Progr
     groups = {name: r for name, r in dev_run.registrations.items() if r.typ == GROUP_TYPE}
     assert list(groups) == ["group-eu-warehouse"]
     assert unwrap(groups["group-eu-warehouse"].inputs)["name"] == "EU warehouse"
-    assert len(dev_run.registrations) == 4  # three connections and the one lookup, nothing else
+    assert len(dev_run.registrations) == 5  # four connections and the one lookup, nothing else
 
 
 def test_group_ids_come_from_the_entry_or_from_the_lookups_output(dev_run: ProgramRun) -> None:
@@ -232,6 +270,7 @@ def test_group_ids_come_from_the_entry_or_from_the_lookups_output(dev_run: Progr
         "marketing-us": "warehouse_main",
         "marketing-eu": LOOKED_UP_GROUP_ID,
         "lifecycle-archive": "warehouse_main",
+        "product-events": "warehouse_main",
     }
 
 
@@ -240,7 +279,7 @@ def test_connection_inputs_are_the_entries_of_the_stack_config(dev_run: ProgramR
         inputs = unwrap(dev_run.connections()[name].inputs)
         inputs.pop("__provider")
         config = inputs.pop("config")
-        assert config.pop("api_key") == iterable_key(name), name
+        assert config.pop("api_key", None) == (None if name in CARD_ENTRIES else iterable_key(name)), name
         assert config == entry["config"], name
         expected = {k: v for k, v in entry.items() if k not in ("name", "group_name", "group_id", "config")}
         inputs.pop("group_id")
@@ -249,11 +288,14 @@ def test_connection_inputs_are_the_entries_of_the_stack_config(dev_run: ProgramR
 
 def test_lifecycle_archive_is_declared_paused_and_the_others_are_not(dev_run: ProgramRun) -> None:
     paused = {name: unwrap(r.inputs).get("paused") for name, r in dev_run.connections().items()}
-    assert paused == {"lifecycle-archive": True, "marketing-us": None, "marketing-eu": None}
+    assert paused == {"lifecycle-archive": True, "marketing-us": None, "marketing-eu": None, "product-events": None}
 
 
 def test_api_key_reaches_each_connection_only_as_a_secret(dev_run: ProgramRun) -> None:
     for name, registration in dev_run.connections().items():
+        if name in CARD_ENTRIES:
+            assert "api_key" not in unwrap(registration.inputs)["config"], "a card connection has no key"
+            continue
         assert is_secret_at(registration.inputs, ["config", "api_key"]), (name, registration.inputs)
         assert unwrap(registration.inputs)["config"]["api_key"] == iterable_key(name)
         visible = json.dumps(without_secrets(registration.inputs))
@@ -323,10 +365,7 @@ def test_an_api_key_in_plain_stack_config_is_refused_with_a_clear_error(run_prog
     (entry,) = [e for e in entries if e["name"] == "marketing-eu"]
     entry["config"]["api_key"] = plain_key
 
-    with pytest.raises(ValueError) as raised:
-        run_program(stack_config)
-
-    message = str(raised.value)
+    message = refusal(run_program, stack_config)
     assert "connection 'marketing-eu'" in message
     assert "apiKeys.marketing-eu" in message and "--secret" in message
     assert plain_key not in message
@@ -406,10 +445,9 @@ def test_a_bad_entry_is_refused_naming_the_connection_and_the_fix(run_program: A
     stack_config = copy.deepcopy(dev_stack_config())
     entry = stack_config[f"{PROJECT}:connections"][0]  # marketing-us, with a group_id and a key
     change(entry)
-    with pytest.raises(ValueError) as raised:
-        run_program(stack_config)
-    assert words in str(raised.value)
-    assert f"connection '{entry['name']}'" in str(raised.value)
+    message = refusal(run_program, stack_config)
+    assert words in message
+    assert f"connection '{entry['name']}'" in message
 
 
 def test_a_connect_card_entry_needs_no_key(run_program: Any) -> None:
@@ -420,3 +458,74 @@ def test_a_connect_card_entry_needs_no_key(run_program: Any) -> None:
     run = run_program(stack_config)
     (card,) = [r for r in run.in_order if r.name == "card-only"]
     assert "api_key" not in unwrap(card.inputs)["config"]
+
+
+def test_each_card_connections_link_is_exported_as_a_secret(dev_run: ProgramRun) -> None:
+    assert set(dev_run.card_links) == CARD_ENTRIES == {"product-events"}
+    assert dev_run.card_links_secret
+
+
+def test_every_problem_of_every_connection_is_reported_at_once(run_program: Any) -> None:
+    stack_config = copy.deepcopy(dev_stack_config())
+    by_name = {entry["name"]: entry for entry in stack_config[f"{PROJECT}:connections"]}
+    by_name["marketing-us"]["config"]["events"] = []  # SelectedEvents without events
+    by_name["marketing-eu"]["config"]["account_region"] = "XX"
+    by_name["marketing-eu"]["sync_frequency"] = 45
+    by_name["lifecycle-archive"]["sync_frequncy"] = 60
+
+    message = refusal(run_program, stack_config)
+
+    assert "4 problems in 3 connections; nothing was changed" in message
+    assert "connection 'marketing-us': config.events: must list at least one event" in message
+    assert "connection 'marketing-eu': config.account_region: must be one of US, EU (got 'XX')" in message
+    assert "connection 'marketing-eu': sync_frequency: must be one of" in message
+    assert "connection 'lifecycle-archive': unknown key 'sync_frequncy'" in message
+    assert "product-events" not in message
+
+
+def prod_template() -> dict[str, Any]:
+    """The config of stacks/Pulumi.prod.yaml with the secrets its steps set (as plaintext stand-ins)."""
+    config = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
+    config["fivetran:apiKey"] = "ft-key"
+    config["fivetran:apiSecret"] = "ft-secret"
+    config[f"{PROJECT}:apiKeys"] = {"marketing": "k1", "marketing-eu": "k2"}
+    return config
+
+
+def test_the_prod_templates_placeholders_are_refused_each_by_name(run_program: Any) -> None:
+    message = refusal(run_program, prod_template())
+    assert "3 problems in 3 connections" in message
+    assert "connection 'marketing': group_id is still the template's placeholder 'REPLACE_WITH_YOUR_GROUP_ID'" \
+        in message
+    assert "connection 'marketing-eu': group_name is still the template's placeholder" in message
+    assert "connection 'product-events': group_id is still the template's placeholder" in message
+
+
+def filled_prod_template() -> dict[str, Any]:
+    config = prod_template()
+    for entry in config[f"{PROJECT}:connections"]:
+        entry.pop("group_name", None)
+        entry["group_id"] = "warehouse_main"
+    return config
+
+
+def test_a_real_account_under_the_dev_passphrase_is_refused(run_program: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "dev-passphrase")
+    message = refusal(run_program, filled_prod_template())
+    assert "talks to a real Fivetran account (https://api.fivetran.com/v1)" in message
+    assert "published dev passphrase" in message and "Nothing was sent" in message
+
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "the-teams-own-passphrase")
+    assert len(run_program(filled_prod_template()).connections()) == 3
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "dev-passphrase")  # the emulator: dummy secrets, fine
+    assert len(run_program({**filled_prod_template(), "fivetran:apiUrl": "http://127.0.0.1:9/v1"}).connections()) == 3
+
+
+def test_a_key_whose_connection_was_removed_is_pointed_out(run_program: Any, caplog: Any) -> None:
+    stack_config = copy.deepcopy(dev_stack_config())
+    stack_config[f"{PROJECT}:connections"] = [e for e in stack_config[f"{PROJECT}:connections"]
+                                               if e["name"] != "marketing-eu"]
+    with caplog.at_level(logging.WARNING):
+        run_program(stack_config)
+    assert "apiKeys.marketing-eu belongs to no connection" in caplog.text
+    assert "pulumi config rm --path 'apiKeys.marketing-eu' -s dev" in caplog.text

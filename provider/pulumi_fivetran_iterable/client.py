@@ -354,9 +354,8 @@ class FivetranClient:
                     hint = OUTCOME_UNKNOWN_HINT
                     raise self._error(OutcomeUnknownError, operation, cause, hint=hint) from None
                 maybe_applied = maybe_applied or reached
-                where = urlsplit(self.credentials.base_url).netloc
                 cause += f" (after {attempt} attempt{'s' if attempt > 1 else ''})"
-                hint = f"check that {where} is reachable"
+                hint = self._unreachable_hint()
                 failure = self._error(TransportError, operation, cause, hint=hint)
                 wait = policy.backoff_s(attempt)
             else:
@@ -447,6 +446,13 @@ class FivetranClient:
         kind: type[FivetranError] | None = None,
     ) -> FivetranError:
         return error_from_response(operation, response, self.redact, hint=hint, kind=kind)
+
+    def _unreachable_hint(self) -> str:
+        where = urlsplit(self.credentials.base_url)
+        if where.hostname in ("127.0.0.1", "localhost", "::1"):
+            return (f"nothing answers at {where.netloc}: fivetran:apiUrl points at this machine, so if it is a local "
+                    "Fivetran emulator, start it first")
+        return f"check that {where.netloc} is reachable"
 
     def _describe(self, exc: requests.RequestException) -> tuple[bool | None, str]:
         """Whether a failed request may have reached Fivetran (None: retrying cannot help), and why."""

@@ -82,9 +82,9 @@ class ProviderSettings:
             config_keys = " and ".join(f"fivetran:{name}" for name in missing)
             env_keys = " and ".join(_SOURCES["api_key" if n == "apiKey" else "api_secret"][1] for n in missing)
             raise MissingCredentialsError(
-                f"Fivetran credentials are missing: {config_keys}. Set them in the stack config "
-                "(`pulumi config set fivetran:apiKey <key>` and `pulumi config set --secret fivetran:apiSecret "
-                f"<secret>`), or export {env_keys} in the shell that runs pulumi"
+                f"Fivetran credentials are missing: {config_keys}. Set them in the stack config, both as secrets "
+                "(`pulumi config set --secret fivetran:apiKey <key>` and `pulumi config set --secret "
+                f"fivetran:apiSecret <secret>`), or export {env_keys} in the shell that runs pulumi"
             )
         assert self.api_key and self.api_secret
         return FivetranCredentials(api_key=self.api_key, api_secret=self.api_secret,

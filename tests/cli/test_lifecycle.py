@@ -748,7 +748,8 @@ def test_invalid_input_fails_preview_naming_the_field(entry: dict[str, Any], pat
 
     assert result.returncode != 0, result.transcript()
     output = result.stdout + result.stderr
-    assert re.search(rf"resource '{name}': property {re.escape(path)} .*has a problem: {re.escape(reason)}",
-                     output), result.transcript()
+    # The stack program checks every entry with the provider's rules before registering anything.
+    assert f"connection '{name}': {path}: {reason}" in output, result.transcript()
+    assert "Traceback" not in output
     assert iterable_key(name) not in output
     assert emulator.requests() == []

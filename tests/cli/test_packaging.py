@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -102,9 +103,11 @@ class UserProject:
 def user_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UserProject]:
     tmp = tmp_path_factory.mktemp("packaging")
     dist = tmp / "dist"
+    # Built from copies: a build leaves build/ and *.egg-info next to the sources it builds.
+    sources = [shutil.copytree(REPO_ROOT / name, tmp / "src" / name, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__")) for name in ("provider", "fivetran_emulator")]
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist),
-                    str(REPO_ROOT / "provider"), str(REPO_ROOT / "fivetran_emulator")],
-                   check=True, capture_output=True, timeout=600)
+                    *map(str, sources)], check=True, capture_output=True, timeout=600)
     wheels = sorted(dist.glob("*.whl"))
     assert [w.name.split("-")[0] for w in wheels] == ["fivetran_emulator", "pulumi_fivetran_iterable"], wheels
 
