@@ -130,9 +130,11 @@ def entry_problems(entry: dict[str, Any]) -> list[str]:
     if "api_key" in settings:
         problems.append(f"put the Iterable API key in the secret config 'apiKeys.{name}' (pulumi config set --secret "
                         f"--path 'apiKeys.{name}' KEY), never in plain text in the stack file")
-    elif name not in names_with_keys and not entry.get("connect_card_config"):
+    elif name not in names_with_keys and not entry.get("connect_card_config") \
+            and not entry.get("external_secrets_keys_config"):
         problems.append(f"no Iterable API key: set it with pulumi config set --secret --path 'apiKeys.{name}' KEY "
-                        f"-s {STACK}, or add connect_card_config so the account owner enters it")
+                        f"-s {STACK}, add connect_card_config so the account owner enters it, or name the secret "
+                        "that holds it in your secrets manager (external_secrets_keys_config)")
     if problems:
         return problems
     # The provider's own rules, offline: a looked-up group id is not known yet, a key stands in for the secret.

@@ -17,37 +17,24 @@ from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.http import parse_list_header, parse_options_header
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map
 from werkzeug.wrappers import Request, Response
 
 from . import rules
+from .certificates import Certificates
+from .connections import Connections
 from .control import Control
-from .endpoints import Api, Call, Reply
+from .destinations import Destinations
+from .envelope import Call, Reply
 from .errors import ApiError
 from .faults import Fault, FaultBook, RequestLog, drop_connection
+from .groups import Groups
+from .metadata import Metadata
 from .ratelimit import CreateLimit, HourlyRequests
 from .store import Store
+from .users import Users
 
 MAX_BODY_BYTES = 1_048_576
-_KIND = "<any(connections, connectors):kind>"
-ROUTES = Map(
-    [
-        Rule(f"/v1/{_KIND}", methods=["GET"], endpoint="list"),
-        Rule(f"/v1/{_KIND}", methods=["POST"], endpoint="create"),
-        Rule(f"/v1/{_KIND}/<connection_id>", methods=["GET"], endpoint="get"),
-        Rule(f"/v1/{_KIND}/<connection_id>", methods=["PATCH"], endpoint="patch"),
-        Rule(f"/v1/{_KIND}/<connection_id>", methods=["DELETE"], endpoint="delete"),
-        Rule(f"/v1/{_KIND}/<connection_id>/test", methods=["POST"], endpoint="test"),
-        Rule(f"/v1/{_KIND}/<connection_id>/sync", methods=["POST"], endpoint="sync"),
-        Rule(f"/v1/{_KIND}/<connection_id>/force", methods=["POST"], endpoint="sync"),
-        Rule(f"/v1/{_KIND}/<connection_id>/connect-card", methods=["POST"], endpoint="connect_card"),
-        Rule("/v1/groups", methods=["GET"], endpoint="list_groups"),
-        Rule("/v1/groups/<group_id>", methods=["GET"], endpoint="get_group"),
-        Rule(f"/v1/groups/<group_id>/{_KIND}", methods=["GET"], endpoint="list_in_group"),
-    ],
-    strict_slashes=False,
-    merge_slashes=False,
-)
 
 
 @dataclass
@@ -85,7 +72,8 @@ def http_error(error: HTTPException, request: Request) -> ApiError:
             404,
             "NotFound",
             f"No API endpoint at {request.method} {request.path}. Connections live under /v1/connections "
-            "(or the legacy /v1/connectors), groups under /v1/groups.",
+            "(or the legacy /v1/connectors), groups under /v1/groups; fivetran_emulator/README.md lists every "
+            "endpoint served.",
         )
     if isinstance(error, MethodNotAllowed):
         allowed = sorted(set(error.valid_methods or []) - {"HEAD", "OPTIONS"})
@@ -120,7 +108,12 @@ class EmulatorApp:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.settings = settings
         self.store = store
-        self.api = Api(store, settings.create_limit, settings.api_key)
+        self.connections = Connections(store, settings.create_limit, settings.api_key)
+        resources = (self.connections, Certificates(self.connections), Groups(store), Destinations(store),
+                     Users(settings.api_key), Metadata())
+        # Each resource declares its own routes; the endpoint of a rule is the bound method that answers it.
+        self.routes = Map([rule for resource in resources for rule in resource.rules()],
+                          strict_slashes=False, merge_slashes=False)
         self.faults = FaultBook()
         self.log = RequestLog()
         self.hourly = HourlyRequests()
@@ -191,7 +184,7 @@ class EmulatorApp:
 
     def _dispatch(self, request: Request) -> Reply:
         self._authenticate(request)
-        endpoint, values = ROUTES.bind_to_environ(request.environ).match()
+        endpoint, values = self.routes.bind_to_environ(request.environ).match()
         if not accepts_json(request.headers.get("Accept")):
             raise ApiError(
                 406,
@@ -202,8 +195,7 @@ class EmulatorApp:
         call = Call(query=request.args)
         if request.method in ("POST", "PATCH"):
             call.body = self._json_body(request)
-        handler = getattr(self.api, endpoint)
-        reply: Reply = handler(call, **values)
+        reply: Reply = endpoint(call, **values)
         return reply
 
     def _authenticate(self, request: Request) -> None:

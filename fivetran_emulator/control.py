@@ -30,6 +30,7 @@ ROUTES = Map(
         Rule("/__emulator/faults", methods=["DELETE"], endpoint="clear_faults"),
         Rule("/__emulator/reset", methods=["POST"], endpoint="reset"),
         Rule("/__emulator/connect-card/<token>", methods=["POST"], endpoint="complete_card"),
+        Rule("/__emulator/external-secrets", methods=["POST"], endpoint="put_secret"),
     ],
     strict_slashes=False,
     merge_slashes=False,
@@ -116,5 +117,15 @@ class Control:
     def complete_card(self, body: Any, token: str) -> tuple[int, Any]:
         """`POST /__emulator/connect-card/{token} {"api_key"}`: complete a Connect Card; setup tests run."""
         api_key = body.get("api_key") if isinstance(body, dict) else None
-        connection = self.app.api.complete_connect_card(token, api_key)
+        connection = self.app.connections.complete_connect_card(token, api_key)
         return 200, {"code": "Success", "message": "Connect Card completed", "data": connection}
+
+    def put_secret(self, body: Any) -> tuple[int, Any]:
+        """`POST /__emulator/external-secrets {"manager_id", "name", "value"}`: put a secret in a customer's
+        external secrets manager, as its owner would; connections that name it read their key from there."""
+        fields = {name: body.get(name) if isinstance(body, dict) else None for name in ("manager_id", "name", "value")}
+        for name, value in fields.items():
+            if not isinstance(value, str) or not value:
+                raise invalid(f"Field '{name}' is required: a non-empty string (manager_id, name, value).")
+        self.app.store.put_secret(fields["manager_id"], fields["name"], fields["value"])
+        return 201, {"code": "Success", "message": f"Secret '{fields['name']}' stored in '{fields['manager_id']}'"}

@@ -181,3 +181,13 @@ def card_token() -> str:
 def webhook_endpoint() -> str:
     """The read-only Iterable `config.endpoint`: the webhook URL to register in Iterable."""
     return f"https://webhooks.fivetran.com/webhooks/{uuid.uuid4()}"
+
+
+def webhook_secret() -> str:
+    """The read-only Iterable `config.webhook_secret`: what the Iterable side authenticates its webhook calls with."""
+    return secrets.token_urlsafe(24)
+
+
+def fingerprint_hash(value: str) -> str:
+    """A short, stable hash of a certificate or public key, as the certificate endpoints name them."""
+    return hashlib.sha256(value.encode()).hexdigest()[:40]

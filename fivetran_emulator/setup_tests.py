@@ -1,6 +1,8 @@
 """The emulated Iterable setup tests and what their outcome does to `status.setup_state`.
 
-Rule (contract): an `api_key` that starts with `invalid` fails; any other passes; no key at all fails.
+Rule (contract): an `api_key` that starts with `invalid` fails; any other passes; no key at all fails. The key
+is the connection's `config.api_key`, or the secret an external secrets manager holds for it (the caller
+resolves it; `None` when there is none).
 """
 
 from __future__ import annotations
@@ -8,17 +10,23 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .rules import project_type
+
 Record = dict[str, Any]
 
 CONNECTING = "Connecting to Iterable"
 VALIDATING = "Validating API key"
 
 
-def results(config: dict[str, Any]) -> list[dict[str, str]]:
-    """The setup-test results for this config: `[{"title", "status", "message"}, ...]`."""
+def results(config: dict[str, Any], api_key: str | None, missing: str | None = None) -> list[dict[str, str]]:
+    """The setup-test results for this config and key: `[{"title", "status", "message"}, ...]`.
+
+    `missing` explains why there is no key, when that is not simply that none was set.
+    """
     host = "api.eu.iterable.com" if config.get("account_region") == "EU" else "api.iterable.com"
     connecting = {"title": CONNECTING, "status": "PASSED", "message": ""}
-    api_key = config.get("api_key")
+    if missing:
+        return [connecting, {"title": VALIDATING, "status": "FAILED", "message": missing}]
     if not api_key:
         return [
             connecting,
@@ -50,11 +58,13 @@ def next_setup_state(current: str, passed: bool) -> str:
     return "broken" if current in ("connected", "broken") else "incomplete"
 
 
-def run(record: Record) -> Record:
-    """The connection with fresh `setup_tests` and the `setup_state` they imply."""
+def run(record: Record, api_key: str | None, missing: str | None = None) -> Record:
+    """The connection with fresh `setup_tests` for `api_key`, and the `setup_state` they imply."""
     updated = copy.deepcopy(record)
-    tests = results(updated["config"])
+    tests = results(updated["config"], api_key, missing)
     passed = all(test["status"] in ("PASSED", "SKIPPED") for test in tests)
     updated["setup_tests"] = tests
     updated["status"]["setup_state"] = next_setup_state(updated["status"]["setup_state"], passed)
+    if api_key and passed:
+        updated["config"]["project_type"] = project_type(api_key)
     return updated

@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS connections (
     UNIQUE (group_id, schema_name)
 );
 CREATE TABLE IF NOT EXISTS creations (at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (
+    manager_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (manager_id, name)
+);
 """
 
 
@@ -187,12 +193,30 @@ class Store:
         items = [json.loads(r[1]) for r in rows[:limit]]
         return items, (rows[limit - 1][0] if len(rows) > limit else None)
 
+    # -- external secrets managers ------------------------------------------------------------------------------
+    def put_secret(self, manager_id: str, name: str, value: str) -> None:
+        """Store a secret in a customer's external secrets manager (the manager exists once it holds one)."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO secrets (manager_id, name, value) VALUES (?, ?, ?) "
+                       "ON CONFLICT (manager_id, name) DO UPDATE SET value = excluded.value", (manager_id, name, value))
+
+    def get_secret(self, manager_id: str, name: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM secrets WHERE manager_id = ? AND name = ?",
+                                   (manager_id, name)).fetchone()
+        return row[0] if row else None
+
+    def has_secrets_manager(self, manager_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM secrets WHERE manager_id = ?", (manager_id,)).fetchone() is not None
+
     # -- reset -----------------------------------------------------------------------------------------------
     def reset(self, keep_groups: list[tuple[str, str]], created_at: str) -> None:
         """Forget connections, creation history and every group except `keep_groups` (restored as given)."""
         with self._transaction() as db:
             db.execute("DELETE FROM connections")
             db.execute("DELETE FROM creations")
+            db.execute("DELETE FROM secrets")
             keep = [group_id for group_id, _ in keep_groups]
             db.execute(f"DELETE FROM groups WHERE id NOT IN ({','.join('?' * len(keep))})", keep)
             for group_id, name in keep_groups:

@@ -196,3 +196,20 @@ def test_engine_a_rename_with_adopt_existing_keeps_the_connection(engine, emulat
     engine.delete("old-name", old_id, old_outs, old_inputs)  # the engine deletes the old resource last
     assert [c["id"] for c in emulator.connections()] == [new_id]
     assert "not deleted" in "".join(engine.printed)
+
+
+def test_engine_the_current_fields_round_trip_without_a_diff(engine, emulator) -> None:
+    emulator.control("POST", "/__emulator/external-secrets",
+                     {"manager_id": "esm_vault", "name": "ITERABLE_API_KEY", "value": "itbl-vault-key"})
+    news = program(schedule={"schedule_type": "TIME_OF_DAY", "time_of_day": "04:00", "days_of_week": ["MONDAY"]},
+                   external_secrets_manager_id="esm_vault",
+                   external_secrets_keys_config={"api_key": "ITERABLE_API_KEY"},
+                   destination_schema_names="SOURCE_NAMING", config={"webhook_auth_type": "OAuth2"})
+    del news["config"]["api_key"]
+    id_, outs, inputs = up_new(engine, "c", news)
+    assert outs["webhook_secret"] and outs["status"]["setup_state"] == "connected"
+    read_id, read_outs, read_inputs = engine.read("c", id_, outs, inputs)
+    checked = engine.check("c", read_inputs, news)
+    assert engine.diff("c", id_, read_outs, checked.inputs, read_inputs).changes == DIFF_NONE
+    renamed = engine.check("c", read_inputs, {**news, "destination_schema_names": "FIVETRAN_NAMING"})
+    assert list(engine.diff("c", id_, read_outs, renamed.inputs, read_inputs).replaces) == ["destination_schema_names"]

@@ -51,6 +51,7 @@ def test_minimal_inputs_get_fivetran_defaults() -> None:
             "sync_mode": "AllEvents",
             "custom_event_sync_mode": "AllEvents",
             "historical_sync_limit": "ALL_TIME",
+            "webhook_auth_type": "NoAuth",
         },
     }
 

@@ -10,7 +10,7 @@ provider (see `validation`): types here catch typos, the provider catches everyt
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -22,6 +22,8 @@ from .enums import (
     CustomEventSyncModeLiteral,
     DataDelaySensitivity,
     DataDelaySensitivityLiteral,
+    DestinationSchemaNames,
+    DestinationSchemaNamesLiteral,
     HistoricalSyncLimit,
     HistoricalSyncLimitLiteral,
     HistoricSyncTimeFrame,
@@ -34,6 +36,12 @@ from .enums import (
     SetupTestPolicyLiteral,
     SyncMode,
     SyncModeLiteral,
+    SyncScheduleType,
+    SyncScheduleTypeLiteral,
+    WebhookAuthType,
+    WebhookAuthTypeLiteral,
+    WeekDay,
+    WeekDayLiteral,
 )
 
 
@@ -50,6 +58,7 @@ class IterableConfigArgsDict(TypedDict):
     historical_sync_limit: NotRequired[pulumi.Input[HistoricalSyncLimit | HistoricalSyncLimitLiteral] | None]
     historical_sync_limit_date: NotRequired[pulumi.Input[str] | None]
     historic_sync_time_frame: NotRequired[pulumi.Input[HistoricSyncTimeFrame | HistoricSyncTimeFrameLiteral] | None]
+    webhook_auth_type: NotRequired[pulumi.Input[WebhookAuthType | WebhookAuthTypeLiteral] | None]
 
 
 class ConnectCardConfigArgsDict(TypedDict):
@@ -63,6 +72,22 @@ class DestinationConfigurationArgsDict(TypedDict):
     """`destination_configuration` (Snowflake destinations)."""
 
     virtual_warehouse: NotRequired[pulumi.Input[str] | None]
+
+
+class ExternalSecretsKeysConfigArgsDict(TypedDict):
+    """`external_secrets_keys_config`: the name of the secret that holds the Iterable API key."""
+
+    api_key: pulumi.Input[str]
+
+
+class ScheduleArgsDict(TypedDict):
+    """`schedule`: the flexible sync schedule; it takes precedence over `sync_frequency`."""
+
+    schedule_type: pulumi.Input[SyncScheduleType | SyncScheduleTypeLiteral]
+    interval: NotRequired[pulumi.Input[int] | None]
+    time_of_day: NotRequired[pulumi.Input[str] | None]
+    days_of_week: NotRequired[pulumi.Input[Sequence[pulumi.Input[WeekDay | WeekDayLiteral]]] | None]
+    cron: NotRequired[pulumi.Input[str] | None]
 
 
 def _present(args: object) -> dict[str, Any]:
@@ -85,6 +110,7 @@ class IterableConfigArgs:
     historical_sync_limit: pulumi.Input[HistoricalSyncLimit | HistoricalSyncLimitLiteral] | None = None
     historical_sync_limit_date: pulumi.Input[str] | None = None
     historic_sync_time_frame: pulumi.Input[HistoricSyncTimeFrame | HistoricSyncTimeFrameLiteral] | None = None
+    webhook_auth_type: pulumi.Input[WebhookAuthType | WebhookAuthTypeLiteral] | None = None
 
 
 @dataclass(kw_only=True)
@@ -100,6 +126,31 @@ class DestinationConfigurationArgs:
     """`destination_configuration` (or pass a `DestinationConfigurationArgsDict`)."""
 
     virtual_warehouse: pulumi.Input[str] | None = None
+
+
+@dataclass(kw_only=True)
+class ExternalSecretsKeysConfigArgs:
+    """`external_secrets_keys_config` (or pass an `ExternalSecretsKeysConfigArgsDict`): `api_key` is the name
+    of the secret, in the manager `external_secrets_manager_id` names, that holds the Iterable API key."""
+
+    api_key: pulumi.Input[str]
+
+
+@dataclass(kw_only=True)
+class ScheduleArgs:
+    """`schedule` (or pass a `ScheduleArgsDict`): every `interval` minutes, daily at `time_of_day`, by `cron`, or
+    `MANUAL`, on `days_of_week` (every day when none). It takes precedence over `sync_frequency`,
+    `daily_sync_time` and `schedule_type`, which may be left out."""
+
+    schedule_type: pulumi.Input[SyncScheduleType | SyncScheduleTypeLiteral]
+    interval: pulumi.Input[int] | None = None
+    time_of_day: pulumi.Input[str] | None = None
+    days_of_week: pulumi.Input[Sequence[pulumi.Input[WeekDay | WeekDayLiteral]]] | None = None
+    cron: pulumi.Input[str] | None = None
+
+
+# The object inputs that may be given as an args class, and become dicts for the engine.
+_OBJECT_ARGS = ("destination_configuration", "connect_card_config", "external_secrets_keys_config", "schedule")
 
 
 @dataclass(kw_only=True)
@@ -128,6 +179,11 @@ class IterableConnectionArgs:
     destination_configuration: pulumi.Input[DestinationConfigurationArgs | DestinationConfigurationArgsDict] | None \
         = None
     connect_card_config: pulumi.Input[ConnectCardConfigArgs | ConnectCardConfigArgsDict] | None = None
+    destination_schema_names: pulumi.Input[DestinationSchemaNames | DestinationSchemaNamesLiteral] | None = None
+    external_secrets_manager_id: pulumi.Input[str] | None = None
+    external_secrets_keys_config: pulumi.Input[ExternalSecretsKeysConfigArgs | ExternalSecretsKeysConfigArgsDict] \
+        | None = None
+    schedule: pulumi.Input[ScheduleArgs | ScheduleArgsDict] | None = None
     adopt_existing: pulumi.Input[bool] | None = None
     setup_test_policy: pulumi.Input[SetupTestPolicy | SetupTestPolicyLiteral] | None = None
 
@@ -138,8 +194,8 @@ class IterableConnectionArgs:
         dependencies and secrecy.
         """
         props = _present(self)
-        for name in ("destination_configuration", "connect_card_config"):
-            if isinstance(props.get(name), DestinationConfigurationArgs | ConnectCardConfigArgs):
+        for name in _OBJECT_ARGS:
+            if is_dataclass(props.get(name)):
                 props[name] = _present(props[name])
         config = props["config"]
         if isinstance(config, IterableConfigArgs):

@@ -428,7 +428,10 @@ class FivetranClient:
             problem = "Fivetran's reply was not a JSON object"
             raise self._error(FivetranError, operation, problem, status=response.status_code)
         data = envelope.get("data")
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        self._register_secrets(data)  # secrets Fivetran hands out (a webhook secret) stay out of messages too
+        return data
 
     def _error(
         self, kind: type[FivetranError], operation: str, message: str, *, hint: str | None = None, **more: Any
@@ -492,10 +495,14 @@ class FivetranClient:
             self._request_count += 1
 
     def _register_secrets(self, value: Any, key: str = "") -> None:
-        """Register secret-looking values of a request body (e.g. `config.api_key`) for redaction."""
+        """Register secret-looking values of a request or reply (e.g. `config.api_key`) for redaction.
+
+        `external_secrets_keys_config` holds the names of secrets kept elsewhere, not secrets: it is skipped.
+        """
         if isinstance(value, dict):
             for child_key, child in value.items():
-                self._register_secrets(child, str(child_key))
+                if child_key != "external_secrets_keys_config":
+                    self._register_secrets(child, str(child_key))
         elif isinstance(value, list):
             for child in value:
                 self._register_secrets(child, key)

@@ -77,6 +77,42 @@ class NetworkingMethod(StrEnum):
     PROXY_AGENT = "ProxyAgent"
 
 
+class WebhookAuthType(StrEnum):
+    """How Iterable authenticates its webhook calls to Fivetran; `Basic` and `OAuth2` give it a secret
+    (the `webhook_secret` output)."""
+
+    NO_AUTH = "NoAuth"
+    BASIC = "Basic"
+    OAUTH2 = "OAuth2"
+
+
+class DestinationSchemaNames(StrEnum):
+    """How schema, table and column names appear in the destination; fixed when the connection is created."""
+
+    FIVETRAN_NAMING = "FIVETRAN_NAMING"
+    SOURCE_NAMING = "SOURCE_NAMING"
+
+
+class SyncScheduleType(StrEnum):
+    """The kind of a flexible `schedule`: every `interval` minutes, daily at `time_of_day`, by `cron`, or
+    only when triggered."""
+
+    INTERVAL = "INTERVAL"
+    TIME_OF_DAY = "TIME_OF_DAY"
+    CRON = "CRON"
+    MANUAL = "MANUAL"
+
+
+class WeekDay(StrEnum):
+    MONDAY = "MONDAY"
+    TUESDAY = "TUESDAY"
+    WEDNESDAY = "WEDNESDAY"
+    THURSDAY = "THURSDAY"
+    FRIDAY = "FRIDAY"
+    SATURDAY = "SATURDAY"
+    SUNDAY = "SUNDAY"
+
+
 class SetupTestPolicy(StrEnum):
     """What a failed setup test does: `fail` undoes the change and errors, `warn` keeps it and reports."""
 
@@ -95,3 +131,7 @@ ScheduleTypeLiteral = Literal["auto", "manual"]
 DataDelaySensitivityLiteral = Literal["LOW", "NORMAL", "HIGH", "CUSTOM", "SYNC_FREQUENCY"]
 NetworkingMethodLiteral = Literal["Directly", "PrivateLink", "SshTunnel", "ProxyAgent"]
 SetupTestPolicyLiteral = Literal["fail", "warn"]
+WebhookAuthTypeLiteral = Literal["NoAuth", "Basic", "OAuth2"]
+DestinationSchemaNamesLiteral = Literal["FIVETRAN_NAMING", "SOURCE_NAMING"]
+SyncScheduleTypeLiteral = Literal["INTERVAL", "TIME_OF_DAY", "CRON", "MANUAL"]
+WeekDayLiteral = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]

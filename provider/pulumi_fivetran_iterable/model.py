@@ -25,12 +25,16 @@ from .enums import (
     AccountRegion,
     CustomEventSyncMode,
     DataDelaySensitivity,
+    DestinationSchemaNames,
     HistoricalSyncLimit,
     HistoricSyncTimeFrame,
     NetworkingMethod,
     ScheduleType,
     SetupTestPolicy,
     SyncMode,
+    SyncScheduleType,
+    WebhookAuthType,
+    WeekDay,
 )
 
 SERVICE = "iterable"
@@ -46,6 +50,10 @@ DEFAULT_DAILY_SYNC_TIME = "00:00"
 # (Redshift) keeps; PostgreSQL destinations truncate after 63.
 SCHEMA_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,126}")
 DAILY_SYNC_TIME_PATTERN = re.compile(r"([01][0-9]|2[0-3]):00")
+# A five-field cron expression: minute hour day-of-month month day-of-week, each `*`, a number or a range,
+# optionally stepped (`*/6`), or a comma-separated list of those.
+_CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
+CRON_PATTERN = re.compile(rf"{_CRON_FIELD}( {_CRON_FIELD}){{4}}")
 
 
 def _whole_number(value: Any) -> Any:
@@ -91,6 +99,7 @@ class IterableConfig(_Strict):
     historical_sync_limit: HistoricalSyncLimit = HistoricalSyncLimit.ALL_TIME
     historical_sync_limit_date: dt.date | None = None
     historic_sync_time_frame: HistoricSyncTimeFrame | None = None
+    webhook_auth_type: WebhookAuthType = WebhookAuthType.NO_AUTH
 
     @field_validator("schema_name")
     @classmethod
@@ -145,6 +154,48 @@ class ConnectCardConfig(_Strict):
         return value
 
 
+class ExternalSecretsKeysConfig(_Strict):
+    """Which secret of the external secrets manager holds each key: for Iterable, the API key."""
+
+    api_key: Identifier
+
+
+class Schedule(_Strict):
+    """The flexible sync schedule. It takes precedence over `sync_frequency`, `daily_sync_time` and
+    `schedule_type`: see `schedule_implies`."""
+
+    schedule_type: SyncScheduleType
+    interval: WholeNumber | None = None
+    time_of_day: str | None = None
+    days_of_week: tuple[WeekDay, ...] | None = None
+    cron: str | None = None
+
+    @field_validator("days_of_week")
+    @classmethod
+    def _week_order(cls, value: tuple[WeekDay, ...] | None) -> tuple[WeekDay, ...] | None:
+        if not value:
+            return None  # an empty list means the same as none: every day
+        return tuple(day for day in WeekDay if day in value)
+
+
+def schedule_implies(schedule: Schedule) -> dict[str, Any]:
+    """What a schedule means for the older fields: INTERVAL n syncs every n minutes (`sync_frequency` n),
+    TIME_OF_DAY t daily at t, MANUAL only when triggered (`schedule_type` manual). A CRON schedule (and a
+    MANUAL one, for the frequency) says nothing of `sync_frequency`, which is then not compared.
+
+    Fivetran's Terraform provider documents only that the schedule "takes precedence over sync_frequency";
+    how the two show in the API is this project's choice, the emulator's too (its README, "Choices").
+    """
+    if schedule.schedule_type is SyncScheduleType.INTERVAL:
+        return {"sync_frequency": schedule.interval, "daily_sync_time": None, "schedule_type": ScheduleType.AUTO}
+    if schedule.schedule_type is SyncScheduleType.TIME_OF_DAY:
+        return {"sync_frequency": DAILY_FREQUENCY, "daily_sync_time": schedule.time_of_day,
+                "schedule_type": ScheduleType.AUTO}
+    if schedule.schedule_type is SyncScheduleType.MANUAL:
+        return {"sync_frequency": None, "daily_sync_time": None, "schedule_type": ScheduleType.MANUAL}
+    return {"sync_frequency": None, "daily_sync_time": None, "schedule_type": ScheduleType.AUTO}
+
+
 class ConnectionSpec(_Strict):
     """Everything a user declares for one Iterable connection."""
 
@@ -166,12 +217,20 @@ class ConnectionSpec(_Strict):
     hybrid_deployment_agent_id: Identifier | None = None
     destination_configuration: DestinationConfiguration | None = None
     connect_card_config: ConnectCardConfig | None = None
+    destination_schema_names: DestinationSchemaNames | None = None
+    external_secrets_manager_id: Identifier | None = None
+    external_secrets_keys_config: ExternalSecretsKeysConfig | None = None
+    schedule: Schedule | None = None
     adopt_existing: bool = False
     setup_test_policy: SetupTestPolicy = SetupTestPolicy.FAIL
 
     @property
     def schema_name(self) -> str:
         return self.config.schema_name
+
+    @property
+    def key_in_secrets_manager(self) -> bool:
+        return self.external_secrets_keys_config is not None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -191,13 +250,20 @@ PATCHABLE_FIELDS = (
     "private_link_id",
     "hybrid_deployment_agent_id",
     "destination_configuration",
+    "external_secrets_manager_id",
+    "external_secrets_keys_config",
+    "schedule",
 )
+# Connection-level inputs Fivetran takes only when creating: a new value means a new connection.
+CREATE_ONLY_FIELDS = ("destination_schema_names",)
+# Where the Iterable key comes from when it is not in `config`: a change of these runs the setup tests.
+KEY_SOURCE_FIELDS = ("external_secrets_manager_id", "external_secrets_keys_config")
 # Test-control flags: sent with a request, never stored by Fivetran.
 TEST_FLAGS = ("run_setup_tests", "trust_certificates", "trust_fingerprints")
 # The project's own options: never sent to Fivetran.
 PROJECT_OPTIONS = ("adopt_existing", "setup_test_policy")
 # Inputs Fivetran cannot change: a new value means a new connection.
-IMMUTABLE_PATHS = ("group_id", "config.schema")
+IMMUTABLE_PATHS = ("group_id", "config.schema", *CREATE_ONLY_FIELDS)
 CONFIG_FIELDS = tuple(field.alias or name for name, field in IterableConfig.model_fields.items())
 CONFIG_PATCHABLE = tuple(name for name in CONFIG_FIELDS if name != "schema")
 TOP_LEVEL_FIELDS = tuple(ConnectionSpec.model_fields)
@@ -207,4 +273,6 @@ FIELDS_BY_SCOPE: dict[str, tuple[str, ...]] = {
     "config": CONFIG_FIELDS,
     "destination_configuration": tuple(DestinationConfiguration.model_fields),
     "connect_card_config": tuple(ConnectCardConfig.model_fields),
+    "external_secrets_keys_config": tuple(ExternalSecretsKeysConfig.model_fields),
+    "schedule": tuple(Schedule.model_fields),
 }

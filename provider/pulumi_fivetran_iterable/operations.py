@@ -27,8 +27,8 @@ from typing import Any
 from .client import FivetranClient
 from .enums import SetupTestPolicy
 from .errors import ConflictError, FivetranError, NotFoundError, OutcomeUnknownError
-from .model import TEST_FLAGS
-from .payloads import create_body, inputs_from_api, patch_body
+from .model import KEY_SOURCE_FIELDS, TEST_FLAGS
+from .payloads import create_body, has_key, inputs_from_api, patch_body
 
 # Setup-test statuses that mean the connection cannot sync (Fivetran also reports PASSED, SKIPPED, WARNING).
 FAILING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED"})
@@ -72,7 +72,7 @@ def failing_tests(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _describe_tests(tests: list[dict[str, Any]]) -> str:
-    return "; ".join(f"'{t.get('title', '?')}' {t.get('status')}: {t.get('message') or 'no message'}"
+    return "; ".join(f"'{t.get('title', '?')}' {t.get('status')}: {(t.get('message') or 'no message').rstrip('.')}"
                      for t in tests)
 
 
@@ -211,7 +211,9 @@ def _made_by_our_post(client: FivetranClient, found: Mapping[str, Any], desired:
     card = desired.get("connect_card_config")
     if card and (found.get("connect_card_config") or {}).get("redirect_uri") != card.get("redirect_uri"):
         return False
-    return not patch_body(inputs_from_api(found, previous=desired), desired)
+    live = inputs_from_api(found, previous=desired)
+    return not patch_body(live, desired) and live.get("destination_schema_names") == desired.get(
+        "destination_schema_names")
 
 
 def _timestamp(text: Any) -> float | None:
@@ -255,14 +257,22 @@ def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desire
             "brought to the declared settings; after an interrupted `up`, `pulumi refresh "
             "--clear-pending-creates` clears Pulumi's record of it. Otherwise choose another config.schema"
         )
-    live = inputs_from_api(existing, previous={})
+    live = inputs_from_api(existing, previous={"destination_schema_names": desired.get("destination_schema_names")})
+    naming = desired.get("destination_schema_names")
+    if naming and existing.get("destination_schema_names") not in (None, naming):
+        raise ConnectionExistsError(
+            f"destination_schema_names: connection '{connection_id}' (schema '{schema}') uses "
+            f"{existing['destination_schema_names']}, which Fivetran fixes when a connection is created, so it "
+            f"cannot be adopted with {naming}; declare destination_schema_names: "
+            f"{existing['destination_schema_names']} to adopt it, or choose another config.schema"
+        )
     body = patch_body(live, desired)
     if not body:
         # Already as declared: the listed connection is the whole view (list items carry every field).
         data = dict(existing)
         return _with_connect_card(client, connection_id, data, desired, previous=None) or data
-    has_key = bool(_declared_key(desired)) or existing.get("status", {}).get("setup_state") in KEYED_SETUP_STATES
-    tests = "config" in body and bool(desired.get("run_setup_tests")) and has_key
+    keyed = has_key(desired) or existing.get("status", {}).get("setup_state") in KEYED_SETUP_STATES
+    tests = _changes_what_tests_check(body) and bool(desired.get("run_setup_tests")) and keyed
     data = client.modify_connection(connection_id, {**body, **_test_flags(desired, tests)})
     failed = failing_tests(data) if tests else []
     if failed and _fails_hard(desired):
@@ -308,7 +318,7 @@ def _roll_back(client: FivetranClient, connection_id: str, applied: Mapping[str,
     nothing can be restored. The revert's own test results change nothing: it restores what was.
     """
     revert = patch_body(applied, previous)  # leaves out a key that `previous` does not hold
-    key_lost = _declared_key(previous) is None and _declared_key(applied) is not None
+    key_lost = _declared_key(applied) is not None and not has_key(previous)
     if revert:
         # With the previous key back, its tests run again, so Fivetran's setup state is restored too.
         retest = "api_key" in revert.get("config", {})
@@ -344,10 +354,10 @@ def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], n
     tests fail is rolled back to what we hold of `old` before the error is raised.
     """
     body = patch_body(old, new)
-    has_key = bool(_declared_key(new)) or key_in_fivetran
+    keyed = has_key(new) or key_in_fivetran
     data: dict[str, Any] | None = None
     if body:
-        tests = bool(new.get("run_setup_tests")) and "config" in body and has_key
+        tests = bool(new.get("run_setup_tests")) and _changes_what_tests_check(body) and keyed
         data = client.modify_connection(connection_id, {**body, **_test_flags(new, tests)})
         failed = failing_tests(data) if tests else []
         if failed and _fails_hard(new):
@@ -358,7 +368,7 @@ def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], n
                 f"{_describe_tests(failed)}." + rollback.explain("it was entered in a Connect Card")
                 + " Fix the cause, or set setup_test_policy: warn to keep a change that fails its tests"
             )
-    elif _tests_switched_on(old, new) and has_key:
+    elif _tests_switched_on(old, new) and keyed:
         data = client.run_setup_tests(connection_id, bool(new.get("trust_certificates")),
                                       bool(new.get("trust_fingerprints")))
         failed = failing_tests(data)
@@ -368,6 +378,11 @@ def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], n
                 "or set setup_test_policy: warn"
             )
     return _with_connect_card(client, connection_id, data, new, previous=old)
+
+
+def _changes_what_tests_check(body: Mapping[str, Any]) -> bool:
+    """Whether a PATCH changes the Iterable config or where the key comes from: what setup tests check."""
+    return "config" in body or any(name in body for name in KEY_SOURCE_FIELDS)
 
 
 def _tests_switched_on(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

@@ -43,6 +43,7 @@ class IterableConfigOutputs(TypedDict, total=False):
     historical_sync_limit: str
     historical_sync_limit_date: str
     historic_sync_time_frame: str
+    webhook_auth_type: str
 
 
 class ConnectCardConfigOutputs(TypedDict, total=False):
@@ -52,3 +53,17 @@ class ConnectCardConfigOutputs(TypedDict, total=False):
 
 class DestinationConfigurationOutputs(TypedDict, total=False):
     virtual_warehouse: str
+
+
+class ScheduleOutputs(TypedDict, total=False):
+    """`schedule` as echoed in the outputs: days in week order, every day when none were named."""
+
+    schedule_type: str
+    interval: int
+    time_of_day: str
+    days_of_week: list[str]
+    cron: str
+
+
+class ExternalSecretsKeysConfigOutputs(TypedDict, total=False):
+    api_key: str

@@ -18,9 +18,13 @@ from .enums import (
     NetworkingMethod,
     ScheduleType,
     SyncMode,
+    SyncScheduleType,
+    WebhookAuthType,
+    WeekDay,
 )
 from .model import (
     CONFIG_PATCHABLE,
+    CREATE_ONLY_FIELDS,
     DAILY_FREQUENCY,
     DEFAULT_DAILY_SYNC_TIME,
     PATCHABLE_FIELDS,
@@ -29,6 +33,8 @@ from .model import (
     TEST_FLAGS,
     ConnectCardConfig,
     ConnectionSpec,
+    Schedule,
+    schedule_implies,
 )
 
 
@@ -39,15 +45,13 @@ def canonical_inputs(spec: ConnectionSpec) -> dict[str, Any]:
     Absent values are left out (the engine drops `None` anyway).
     """
     config = spec.config
-    frequency = spec.sync_frequency
+    timing = _timing(spec.sync_frequency, spec.daily_sync_time, spec.schedule_type.value,
+                     _schedule(spec.schedule) if spec.schedule else None)
     out: dict[str, Any] = {
         "group_id": spec.group_id,
         "paused": spec.paused,
         "pause_after_trial": spec.pause_after_trial,
-        "sync_frequency": frequency,
-        "schedule_type": spec.schedule_type.value,
-        "daily_sync_time": (spec.daily_sync_time or DEFAULT_DAILY_SYNC_TIME) if frequency == DAILY_FREQUENCY
-        else None,
+        **timing,
         "data_delay_sensitivity": spec.data_delay_sensitivity.value,
         "data_delay_threshold": spec.data_delay_threshold,
         "trust_certificates": spec.trust_certificates,
@@ -60,6 +64,10 @@ def canonical_inputs(spec: ConnectionSpec) -> dict[str, Any]:
         "destination_configuration": _compact(spec.destination_configuration.model_dump(mode="json")) or None
         if spec.destination_configuration else None,
         "connect_card_config": _card_config(spec.connect_card_config) if spec.connect_card_config else None,
+        "destination_schema_names": spec.destination_schema_names.value if spec.destination_schema_names else None,
+        "external_secrets_manager_id": spec.external_secrets_manager_id,
+        "external_secrets_keys_config": spec.external_secrets_keys_config.model_dump(mode="json")
+        if spec.external_secrets_keys_config else None,
         "adopt_existing": spec.adopt_existing,
         "setup_test_policy": spec.setup_test_policy.value,
         "config": _compact({
@@ -75,9 +83,38 @@ def canonical_inputs(spec: ConnectionSpec) -> dict[str, Any]:
             if config.historical_sync_limit_date else None,
             "historic_sync_time_frame": config.historic_sync_time_frame.value
             if config.historic_sync_time_frame else None,
+            "webhook_auth_type": config.webhook_auth_type.value,
         }),
     }
     return _compact(out)
+
+
+def _schedule(schedule: Schedule) -> dict[str, Any]:
+    """A schedule in canonical form: days in week order, every day when none are named (as Fivetran keeps an
+    INTERVAL or TIME_OF_DAY schedule that names none)."""
+    out = _compact(schedule.model_dump(mode="json"))
+    if schedule.schedule_type in (SyncScheduleType.INTERVAL, SyncScheduleType.TIME_OF_DAY):
+        out["days_of_week"] = out.get("days_of_week") or [day.value for day in WeekDay]
+    return out
+
+
+def _timing(frequency: int | None, daily: str | None, schedule_type: str, schedule: dict[str, Any] | None
+            ) -> dict[str, Any]:
+    """`sync_frequency`, `daily_sync_time`, `schedule_type` and `schedule` in canonical form.
+
+    A schedule takes precedence: the older fields then say what it implies (and `sync_frequency` is left out
+    where it implies nothing), so a program that declares only the schedule never shows a diff on them.
+    """
+    if schedule is not None:
+        implied = schedule_implies(Schedule.model_validate(schedule))
+        frequency, daily, schedule_type = (implied["sync_frequency"], implied["daily_sync_time"],
+                                           implied["schedule_type"].value)
+    elif frequency == DAILY_FREQUENCY:
+        daily = daily or DEFAULT_DAILY_SYNC_TIME
+    else:
+        daily = None
+    return {"sync_frequency": frequency, "schedule_type": schedule_type, "daily_sync_time": daily,
+            "schedule": schedule}
 
 
 def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,12 +138,21 @@ def create_body(canonical: Mapping[str, Any]) -> dict[str, Any]:
     Connect Card has none until its card is completed, and its tests could only fail.
     """
     body: dict[str, Any] = {"service": SERVICE, "group_id": canonical["group_id"]}
-    for name in (*PATCHABLE_FIELDS, "pause_after_trial", *TEST_FLAGS, "connect_card_config"):
-        if canonical.get(name) is not None:
+    for name in (*PATCHABLE_FIELDS, *CREATE_ONLY_FIELDS, "pause_after_trial", *TEST_FLAGS, "connect_card_config"):
+        if canonical.get(name) is not None and not (canonical.get("schedule") and name in SCHEDULE_IMPLIED):
             body[name] = canonical[name]
     body["config"] = dict(canonical["config"])
-    body["run_setup_tests"] = bool(canonical.get("run_setup_tests")) and bool(body["config"].get("api_key"))
+    body["run_setup_tests"] = bool(canonical.get("run_setup_tests")) and has_key(canonical)
     return body
+
+
+# Fields a `schedule` implies: with a schedule, they are never sent (the schedule says it all).
+SCHEDULE_IMPLIED = ("sync_frequency", "daily_sync_time", "schedule_type")
+
+
+def has_key(canonical: Mapping[str, Any]) -> bool:
+    """Whether the program says where the Iterable key is: in `config`, or in an external secrets manager."""
+    return bool((canonical.get("config") or {}).get("api_key")) or bool(canonical.get("external_secrets_keys_config"))
 
 
 def patch_body(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,7 +163,7 @@ def patch_body(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
     """
     body: dict[str, Any] = {}
     for name in PATCHABLE_FIELDS:
-        if old.get(name) != new.get(name):
+        if old.get(name) != new.get(name) and not (new.get("schedule") and name in SCHEDULE_IMPLIED):
             body[name] = new.get(name)
     old_config, new_config = old.get("config") or {}, new.get("config") or {}
     config = {
@@ -141,7 +187,8 @@ def inputs_from_api(data: Mapping[str, Any], previous: Mapping[str, Any]) -> dic
 
     Values Fivetran does not return (the API key, test-control flags, the project's options, the connect-card
     settings) are carried over from `previous`; everything Fivetran stores comes from `data`, so a change
-    made outside Pulumi shows as drift in the next preview.
+    made outside Pulumi shows as drift in the next preview. `destination_schema_names` is compared only when
+    the program declares it (Fivetran fixes it at creation; an older connection may not report it).
     """
     live_config = data.get("config") or {}
     previous_config = previous.get("config") or {}
@@ -150,7 +197,10 @@ def inputs_from_api(data: Mapping[str, Any], previous: Mapping[str, Any]) -> dic
                    or CustomEventSyncMode.ALL_EVENTS.value)
     limit = (live_config.get("historical_sync_limit") or previous_config.get("historical_sync_limit")
              or HistoricalSyncLimit.ALL_TIME.value)
-    frequency = _as_int(data.get("sync_frequency"), previous.get("sync_frequency", 360))
+    schedule = data.get("schedule") or None
+    timing = _timing(_as_int(data.get("sync_frequency"), previous.get("sync_frequency", 360)),
+                     data.get("daily_sync_time"), data.get("schedule_type") or ScheduleType.AUTO.value,
+                     _schedule(Schedule.model_validate(schedule)) if isinstance(schedule, Mapping) else None)
     sensitivity = data.get("data_delay_sensitivity") or DataDelaySensitivity.NORMAL.value
     networking = data.get("networking_method") or NetworkingMethod.DIRECTLY.value
     config = {
@@ -167,16 +217,15 @@ def inputs_from_api(data: Mapping[str, Any], previous: Mapping[str, Any]) -> dic
         "historical_sync_limit_date": live_config.get("historical_sync_limit_date")
         if limit == HistoricalSyncLimit.DATE_LIMIT else None,
         "historic_sync_time_frame": live_config.get("historic_sync_time_frame"),
+        "webhook_auth_type": live_config.get("webhook_auth_type") or WebhookAuthType.NO_AUTH.value,
     }
     destination = data.get("destination_configuration") or None
+    naming = previous.get("destination_schema_names")
     out = {
         "group_id": data.get("group_id") or previous.get("group_id"),
         "paused": bool(data.get("paused", previous.get("paused", False))),
         "pause_after_trial": bool(data.get("pause_after_trial", previous.get("pause_after_trial", False))),
-        "sync_frequency": frequency,
-        "schedule_type": data.get("schedule_type") or ScheduleType.AUTO.value,
-        "daily_sync_time": (data.get("daily_sync_time") or DEFAULT_DAILY_SYNC_TIME)
-        if frequency == DAILY_FREQUENCY else None,
+        **timing,
         "data_delay_sensitivity": sensitivity,
         "data_delay_threshold": _as_int(data.get("data_delay_threshold"), 0)
         if sensitivity == DataDelaySensitivity.CUSTOM else None,
@@ -185,6 +234,9 @@ def inputs_from_api(data: Mapping[str, Any], previous: Mapping[str, Any]) -> dic
         "private_link_id": data.get("private_link_id") if networking == NetworkingMethod.PRIVATE_LINK else None,
         "hybrid_deployment_agent_id": data.get("hybrid_deployment_agent_id") or None,
         "destination_configuration": _compact(destination) or None if isinstance(destination, Mapping) else None,
+        "destination_schema_names": (data.get("destination_schema_names") or naming) if naming else None,
+        "external_secrets_manager_id": data.get("external_secrets_manager_id") or None,
+        "external_secrets_keys_config": data.get("external_secrets_keys_config") or None,
         "config": _compact(config),
     }
     for name in (*TEST_FLAGS, *PROJECT_OPTIONS, "connect_card_config"):
@@ -192,7 +244,7 @@ def inputs_from_api(data: Mapping[str, Any], previous: Mapping[str, Any]) -> dic
     return _compact(out)
 
 
-def _as_int(value: Any, default: int) -> int:
+def _as_int(value: Any, default: int | None) -> int | None:
     if value is None:
         return default
     return int(value)

@@ -20,6 +20,7 @@ from . import operations
 from .client import FivetranClient
 from .diagnostics import show_plain_errors
 from .diffing import declared_inputs, plan_diff
+from .enums import WebhookAuthType
 from .errors import FivetranError
 from .model import SERVICE
 from .payloads import inputs_from_api
@@ -41,7 +42,12 @@ COMPUTED_OUTPUTS = (
     "webhook_endpoint",
     "project_type",
     "connect_card_uri",
+    "webhook_secret",
 )
+# Computed outputs that only their owner may read: the engine keeps them encrypted.
+SECRET_OUTPUTS = ("connect_card_uri", "webhook_secret")
+# Webhook authentication types for which Fivetran gives the Iterable side a `webhook_secret`.
+WEBHOOK_AUTH_WITH_SECRET = (WebhookAuthType.BASIC, WebhookAuthType.OAUTH2)
 STATUS_FIELDS = ("setup_state", "sync_state", "update_state", "is_historical_sync", "tasks", "warnings")
 
 
@@ -206,10 +212,13 @@ def outputs(inputs: Mapping[str, Any], data: Mapping[str, Any], previous: Mappin
             "webhook_endpoint": config.get("endpoint"),
             "project_type": config.get("project_type"),
             "connect_card_uri": card.get("uri"),
+            "webhook_secret": config.get("webhook_secret"),
         }
         out.update({key: value for key, value in computed.items() if value is not None})
     if not inputs.get("connect_card_config"):
         out.pop("connect_card_uri", None)
+    if (inputs.get("config") or {}).get("webhook_auth_type") not in WEBHOOK_AUTH_WITH_SECRET:
+        out.pop("webhook_secret", None)  # NoAuth: Fivetran drops the secret, so must the outputs
     out.setdefault("service", SERVICE)
     out.update(inputs)
     return out

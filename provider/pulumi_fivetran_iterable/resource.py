@@ -19,10 +19,12 @@ if TYPE_CHECKING:
         ConnectCardConfigOutputs,
         ConnectionStatus,
         DestinationConfigurationOutputs,
+        ExternalSecretsKeysConfigOutputs,
         IterableConfigOutputs,
+        ScheduleOutputs,
         SetupTestResult,
     )
-from .provider import COMPUTED_OUTPUTS, IterableConnectionProvider
+from .provider import COMPUTED_OUTPUTS, SECRET_OUTPUTS, IterableConnectionProvider
 
 
 class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConnection"):
@@ -43,6 +45,7 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
     webhook_endpoint: pulumi.Output[str]
     project_type: pulumi.Output[str | None]
     connect_card_uri: pulumi.Output[str | None]
+    webhook_secret: pulumi.Output[str | None]
     # The inputs, echoed.
     group_id: pulumi.Output[str]
     paused: pulumi.Output[bool]
@@ -59,6 +62,8 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
     proxy_agent_id: pulumi.Output[str | None]
     private_link_id: pulumi.Output[str | None]
     hybrid_deployment_agent_id: pulumi.Output[str | None]
+    destination_schema_names: pulumi.Output[str | None]
+    external_secrets_manager_id: pulumi.Output[str | None]
     adopt_existing: pulumi.Output[bool]
     setup_test_policy: pulumi.Output[str]
     # Structured outputs: type checkers see their keys; at runtime Pulumi must see plain dicts (it would
@@ -69,12 +74,16 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         config: pulumi.Output[IterableConfigOutputs]
         destination_configuration: pulumi.Output[DestinationConfigurationOutputs | None]
         connect_card_config: pulumi.Output[ConnectCardConfigOutputs | None]
+        external_secrets_keys_config: pulumi.Output[ExternalSecretsKeysConfigOutputs | None]
+        schedule: pulumi.Output[ScheduleOutputs | None]
     else:
         status: pulumi.Output[dict[str, Any]]
         setup_tests: pulumi.Output[list[dict[str, Any]]]
         config: pulumi.Output[dict[str, Any]]
         destination_configuration: pulumi.Output[dict[str, Any] | None]
         connect_card_config: pulumi.Output[dict[str, Any] | None]
+        external_secrets_keys_config: pulumi.Output[dict[str, Any] | None]
+        schedule: pulumi.Output[dict[str, Any] | None]
 
     def __init__(self, resource_name: str, args: IterableConnectionArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -82,7 +91,8 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         # Every input becomes an output attribute too, so a program can read back what it declared.
         props.update({f.name: None for f in fields(IterableConnectionArgs)})
         props.update(args.to_props())
-        # The Connect Card URI lets whoever holds it set the connection's key: keep it encrypted.
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["connect_card_uri"])
+        # The Connect Card URI lets whoever holds it set the connection's key, and the webhook secret lets
+        # whoever holds it post events as Iterable: keep both encrypted.
+        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
         super().__init__(IterableConnectionProvider(), resource_name, props,
                          pulumi.ResourceOptions.merge(opts, secret_outputs))

@@ -21,14 +21,26 @@ from .enums import (
     AccountRegion,
     CustomEventSyncMode,
     DataDelaySensitivity,
+    DestinationSchemaNames,
     HistoricalSyncLimit,
     HistoricSyncTimeFrame,
     NetworkingMethod,
     ScheduleType,
     SetupTestPolicy,
     SyncMode,
+    SyncScheduleType,
+    WebhookAuthType,
+    WeekDay,
 )
-from .model import DAILY_FREQUENCY, DAILY_SYNC_TIME_PATTERN, FIELDS_BY_SCOPE, SYNC_FREQUENCIES, ConnectionSpec
+from .model import (
+    CRON_PATTERN,
+    DAILY_FREQUENCY,
+    DAILY_SYNC_TIME_PATTERN,
+    FIELDS_BY_SCOPE,
+    SYNC_FREQUENCIES,
+    ConnectionSpec,
+    schedule_implies,
+)
 from .payloads import canonical_inputs
 
 
@@ -59,6 +71,10 @@ _ENUM_BY_PATH: dict[str, type[StrEnum]] = {
     "data_delay_sensitivity": DataDelaySensitivity,
     "networking_method": NetworkingMethod,
     "setup_test_policy": SetupTestPolicy,
+    "config.webhook_auth_type": WebhookAuthType,
+    "destination_schema_names": DestinationSchemaNames,
+    "schedule.schedule_type": SyncScheduleType,
+    "schedule.days_of_week": WeekDay,
 }
 
 
@@ -99,8 +115,9 @@ def _reason(error: Mapping[str, Any], path: str, secret: bool) -> str:
         known = ", ".join(candidates)
         hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; the known inputs here are {known}"
         return f"is not an input of an Iterable connection{hint}"
-    if path in _ENUM_BY_PATH and kind in ("enum", "literal_error"):
-        return f"must be one of {_enum_choices(_ENUM_BY_PATH[path])}{got}"
+    enum = _ENUM_BY_PATH.get(re.sub(r"\[\d+\]$", "", path))
+    if enum is not None and kind in ("enum", "literal_error"):
+        return f"must be one of {_enum_choices(enum)}{got}"
     if path == "sync_frequency" and kind != "value_error":
         return f"must be one of {', '.join(map(str, SYNC_FREQUENCIES))} (minutes){got}"
     if kind in ("bool_type", "bool_parsing"):
@@ -166,20 +183,81 @@ def _cross_field_errors(spec: ConnectionSpec) -> list[FieldError]:
     if config.historical_sync_limit_date is not None:
         rule(config.historical_sync_limit_date <= dt.date.today(), "config.historical_sync_limit_date",
              "is in the future; use a date on or before today")
-    rule(config.api_key is not None or spec.connect_card_config is not None, "config.api_key",
-         "is required unless connect_card_config is set; set the Iterable server-side API key (as a Pulumi "
-         "secret), or set connect_card_config so the account owner enters it in a Fivetran Connect Card",
-         "connect_card_config")
+    _key_source_errors(spec, rule)
+    if spec.schedule is not None:
+        _schedule_errors(spec, rule)
 
     rule(spec.sync_frequency in SYNC_FREQUENCIES, "sync_frequency",
          f"must be one of {', '.join(map(str, SYNC_FREQUENCIES))} (minutes), got {spec.sync_frequency}")
     if spec.daily_sync_time is not None:
         rule(bool(DAILY_SYNC_TIME_PATTERN.fullmatch(spec.daily_sync_time)), "daily_sync_time",
              f"must be a whole hour in the form HH:00, from 00:00 to 23:00 (got {spec.daily_sync_time!r})")
-        rule(spec.sync_frequency == DAILY_FREQUENCY, "daily_sync_time",
+        rule(spec.sync_frequency == DAILY_FREQUENCY or spec.schedule is not None, "daily_sync_time",
              f"is only allowed when sync_frequency is 1440 (daily); remove it, or set sync_frequency to 1440 "
              f"(it is {spec.sync_frequency})", "sync_frequency")
     return errors
+
+
+Rule = Callable[..., None]
+
+
+def _key_source_errors(spec: ConnectionSpec, rule: Rule) -> None:
+    """The Iterable key comes from exactly one place: the program, a Connect Card, or a secrets manager."""
+    config = spec.config
+    rule(config.api_key is not None or spec.connect_card_config is not None or spec.key_in_secrets_manager,
+         "config.api_key", "is required unless connect_card_config or external_secrets_keys_config is set; set "
+         "the Iterable server-side API key (as a Pulumi secret), set connect_card_config so the account owner "
+         "enters it in a Fivetran Connect Card, or name the secret that holds it in your secrets manager "
+         "(external_secrets_keys_config.api_key with external_secrets_manager_id)",
+         "connect_card_config", "external_secrets_keys_config")
+    if spec.key_in_secrets_manager:
+        rule(config.api_key is None, "config.api_key", "is not allowed with external_secrets_keys_config.api_key: "
+             "the key comes from your secrets manager; remove one of them", "external_secrets_keys_config")
+        rule(spec.connect_card_config is None, "connect_card_config", "is not allowed with "
+             "external_secrets_keys_config: the key comes from your secrets manager; remove one of them",
+             "external_secrets_keys_config")
+    rule((spec.external_secrets_manager_id is None) == (spec.external_secrets_keys_config is None),
+         "external_secrets_manager_id" if spec.external_secrets_manager_id is None else "external_secrets_keys_config",
+         "is required with " + ("external_secrets_keys_config: the id of the secrets manager that holds the key"
+                                if spec.external_secrets_manager_id is None else
+                                "external_secrets_manager_id: which secret holds the key, e.g. {api_key: "
+                                "ITERABLE_API_KEY}"),
+         "external_secrets_manager_id", "external_secrets_keys_config")
+
+
+def _schedule_errors(spec: ConnectionSpec, rule: Rule) -> None:
+    """A schedule is complete for its type and nothing else, and what it implies may not be contradicted."""
+    schedule = spec.schedule
+    assert schedule is not None
+    kind = schedule.schedule_type
+    needed = {SyncScheduleType.INTERVAL: "interval", SyncScheduleType.TIME_OF_DAY: "time_of_day",
+              SyncScheduleType.CRON: "cron"}.get(kind)
+    for name in ("interval", "time_of_day", "cron", "days_of_week"):
+        value = getattr(schedule, name)
+        if name == needed:
+            rule(value is not None, f"schedule.{name}", f"is required when schedule.schedule_type is {kind}",
+                 "schedule.schedule_type")
+        elif name != "days_of_week" or kind in (SyncScheduleType.CRON, SyncScheduleType.MANUAL):
+            rule(value is None, f"schedule.{name}", f"is not used when schedule.schedule_type is {kind}; remove it",
+                 "schedule.schedule_type")
+    if schedule.interval is not None:
+        rule(schedule.interval in SYNC_FREQUENCIES, "schedule.interval",
+             f"must be one of {', '.join(map(str, SYNC_FREQUENCIES))} (minutes), got {schedule.interval}")
+    if schedule.time_of_day is not None:
+        rule(bool(DAILY_SYNC_TIME_PATTERN.fullmatch(schedule.time_of_day)), "schedule.time_of_day",
+             f"must be a whole hour in the form HH:00, from 00:00 to 23:00 (got {schedule.time_of_day!r})")
+    if schedule.cron is not None:
+        rule(bool(CRON_PATTERN.fullmatch(schedule.cron.strip())), "schedule.cron",
+             f"must be a five-field cron expression such as '0 */6 * * *' (got {schedule.cron!r})")
+    for name, implied in schedule_implies(schedule).items():
+        declared = getattr(spec, name) if name in spec.model_fields_set else None
+        if declared is None:
+            continue
+        if implied is None:
+            rule(False, name, f"has no effect with a {kind} schedule, which takes precedence; remove it", "schedule")
+        else:
+            rule(declared == implied, name, f"contradicts schedule, which takes precedence and means {name} "
+                 f"{implied}; remove {name}, or make them agree", "schedule")
 
 
 def parse_spec(props: Mapping[str, Any]) -> tuple[ConnectionSpec | None, list[FieldError]]:

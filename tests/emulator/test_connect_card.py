@@ -28,11 +28,11 @@ def test_a_card_created_connection_waits_for_its_key(api: Api) -> None:
     assert token
     query = parse_qs(urlparse(uri).query)
     assert uri.startswith("https://fivetran.com/connect-card/setup?")
-    assert query == {"redirect_uri": [CARD["redirect_uri"]], "auth": [token]}
+    assert query == {"redirect_uri": [CARD["redirect_uri"]], "auth": [token], "hide_setup_guide": ["true"]}
     assert data["setup_tests"] == []
     assert data["status"]["setup_state"] == "incomplete"
     assert "api_key" not in data["config"]
-    assert data["config"]["project_type"] is None
+    assert "project_type" not in data["config"]  # not known until there is a key
     fetched = api.get(f"/connections/{data['id']}").json()["data"]
     assert (fetched["connect_card"], fetched["connect_card_config"]) == (data["connect_card"], CARD)
     listed = api.get("/connections", params={"schema": "carded"}).json()["data"]["items"][0]

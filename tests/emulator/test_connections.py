@@ -36,13 +36,14 @@ def test_create_fills_the_real_apis_defaults(api: Api) -> None:
         "networking_method": "Directly",
         "proxy_agent_id": None,
         "private_link_id": None,
-        "hybrid_deployment_agent_id": None,
     }
     assert {k: data[k] for k in expected} == expected
+    assert "hybrid_deployment_agent_id" not in data  # left out when unset, as Fivetran's own fixtures show
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", data["created_at"])
     assert re.fullmatch(r"[a-z]+_[a-z]+", data["connected_by"])
     assert data["status"] == {
         "setup_state": "connected",
+        "schema_status": "ready",
         "sync_state": "scheduled",
         "update_state": "on_schedule",
         "is_historical_sync": True,
@@ -60,6 +61,7 @@ def test_create_fills_the_real_apis_defaults(api: Api) -> None:
         "custom_event_sync_mode": "AllEvents",
         "custom_events": [],
         "historical_sync_limit": "ALL_TIME",
+        "webhook_auth_type": "NoAuth",
         "project_type": "EMAIL_BASED_PROJECT",
     }
     for absent in ("connect_card", "connect_card_config", "destination_configuration", "destination_schema_names"):

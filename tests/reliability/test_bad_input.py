@@ -28,12 +28,16 @@ from pulumi_fivetran_iterable.model import (
     AccountRegion,
     CustomEventSyncMode,
     DataDelaySensitivity,
+    DestinationSchemaNames,
     HistoricalSyncLimit,
     HistoricSyncTimeFrame,
     NetworkingMethod,
     ScheduleType,
     SetupTestPolicy,
     SyncMode,
+    SyncScheduleType,
+    WebhookAuthType,
+    WeekDay,
 )
 
 from tests.reliability.record import BAD_INPUT, scenario
@@ -43,6 +47,10 @@ from tests.support.emulator import Emulator
 INVALID_EXAMPLES = 1100
 VALID_EXAMPLES = 30
 TODAY = dt.date.today()
+
+# The external secrets manager and the secret the valid programs that keep their key there name; the round
+# trip seeds it in the emulator.
+MANAGER, SECRET_NAME = "esm_vault", "ITERABLE_API_KEY"
 
 # -- value strategies ----------------------------------------------------------------------------------------
 
@@ -92,13 +100,15 @@ def _compact(values: dict[str, Any]) -> dict[str, Any]:
 def valid_inputs(draw: st.DrawFn) -> dict[str, Any]:
     """A valid program for one connection: every input optional but `group_id` and `config.schema`, every
     cross-field rule kept."""
-    card = draw(st.integers(0, 5)) == 0  # now and then the Connect Card path, without a key
+    # Where the key comes from: mostly the program, now and then a Connect Card or a secrets manager.
+    source = draw(st.sampled_from(["key"] * 4 + ["card", "manager"]))
+    card = source == "card"
     sync_mode = maybe(draw, st.sampled_from(list(SyncMode)))
     custom_mode = maybe(draw, st.sampled_from(list(CustomEventSyncMode)))
     limit = maybe(draw, st.sampled_from(list(HistoricalSyncLimit)))
     config = _compact({
         "schema": draw(schemas),
-        "api_key": None if card else draw(api_keys),
+        "api_key": draw(api_keys) if source == "key" else None,
         "account_region": maybe(draw, st.sampled_from(list(AccountRegion))),
         "sync_mode": sync_mode,
         "events": draw(event_names) if sync_mode is SyncMode.SELECTED_EVENTS else None,
@@ -107,6 +117,7 @@ def valid_inputs(draw: st.DrawFn) -> dict[str, Any]:
         "historical_sync_limit": limit,
         "historical_sync_limit_date": draw(past_dates) if limit is HistoricalSyncLimit.DATE_LIMIT else None,
         "historic_sync_time_frame": maybe(draw, st.sampled_from(list(HistoricSyncTimeFrame))),
+        "webhook_auth_type": maybe(draw, st.sampled_from(list(WebhookAuthType))),
     })
     frequency = maybe(draw, st.sampled_from(SYNC_FREQUENCIES))
     sensitivity = maybe(draw, st.sampled_from(list(DataDelaySensitivity)))
@@ -130,15 +141,37 @@ def valid_inputs(draw: st.DrawFn) -> dict[str, Any]:
         "hybrid_deployment_agent_id": maybe(draw, ident),
         "destination_configuration": maybe(draw, st.builds(lambda w: {"virtual_warehouse": w}, ident)),
         "connect_card_config": _compact({"redirect_uri": draw(urls), "hide_setup_guide": maybe(draw, st.booleans())})
-        if card or draw(st.integers(0, 5)) == 0 else None,
+        if card or (source == "key" and draw(st.integers(0, 5)) == 0) else None,
+        "destination_schema_names": maybe(draw, st.sampled_from(list(DestinationSchemaNames))),
+        "external_secrets_manager_id": MANAGER if source == "manager" else None,
+        "external_secrets_keys_config": {"api_key": SECRET_NAME} if source == "manager" else None,
         "setup_test_policy": maybe(draw, st.sampled_from(list(SetupTestPolicy))),
     })
+    if draw(st.integers(0, 4)) == 0:  # now and then a flexible schedule, which takes precedence
+        props["schedule"] = draw(schedules())
+        for name in ("sync_frequency", "schedule_type", "daily_sync_time"):
+            props.pop(name, None)
     # The engine sends every number as a float (360.0): now and then, do the same.
     for name in ("sync_frequency", "data_delay_threshold"):
         if name in props and draw(st.booleans()):
             props[name] = float(props[name])
     # Plain strings, as the engine sends them (the enums above are StrEnums).
     return _plain(props)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> dict[str, Any]:
+    """A complete, valid `schedule` of any type."""
+    kind = draw(st.sampled_from(list(SyncScheduleType)))
+    days = maybe(draw, st.lists(st.sampled_from(list(WeekDay)), min_size=1, max_size=7, unique=True))
+    return _compact({
+        "schedule_type": kind,
+        "interval": draw(st.sampled_from(SYNC_FREQUENCIES)) if kind is SyncScheduleType.INTERVAL else None,
+        "time_of_day": draw(hours) if kind is SyncScheduleType.TIME_OF_DAY else None,
+        "cron": draw(st.sampled_from(["0 */6 * * *", "15 3 * * 1-5", "*/30 * * * *", "0 0 1 * *"]))
+        if kind is SyncScheduleType.CRON else None,
+        "days_of_week": days if kind in (SyncScheduleType.INTERVAL, SyncScheduleType.TIME_OF_DAY) else None,
+    })
 
 
 def _plain(value: Any) -> Any:
@@ -236,8 +269,9 @@ RULES: list[Rule] = [
     # -- the Iterable config
     Rule("config.api_key blank", "config.api_key", setting("config.api_key", st.sampled_from(["", " ", "\t\n"]))),
     Rule("config.api_key not a string", "config.api_key", setting("config.api_key", not_a_string)),
-    Rule("config.api_key missing without connect_card_config", "config.api_key",
-         removing("config.api_key", connect_card_config=_ABSENT)),
+    Rule("config.api_key missing without connect_card_config or a secrets manager", "config.api_key",
+         removing("config.api_key", connect_card_config=_ABSENT, external_secrets_keys_config=_ABSENT,
+                  external_secrets_manager_id=_ABSENT)),
     Rule("config.account_region unknown", "config.account_region",
          setting("config.account_region", not_one_of(AccountRegion))),
     Rule("config.sync_mode unknown", "config.sync_mode", setting("config.sync_mode", not_one_of(SyncMode))),
@@ -283,6 +317,10 @@ RULES: list[Rule] = [
          setting("config.historical_sync_limit_date", future_dates, config__historical_sync_limit="DATE_LIMIT")),
     Rule("config.historic_sync_time_frame unknown", "config.historic_sync_time_frame",
          setting("config.historic_sync_time_frame", not_one_of(HistoricSyncTimeFrame))),
+    Rule("config.webhook_auth_type unknown", "config.webhook_auth_type",
+         setting("config.webhook_auth_type", not_one_of(WebhookAuthType))),
+    Rule("config.webhook_secret declared (Fivetran's, read-only)", "config.webhook_secret",
+         setting("config.webhook_secret", st.text(min_size=1, max_size=10))),
     Rule("config unknown input", "config.*", unknown_key("config", CONFIG_FIELDS, {})),
     # -- connection settings
     *[Rule(f"{name} not true/false", name, setting(name, not_a_bool)) for name in BOOLEAN_FIELDS],
@@ -337,6 +375,55 @@ RULES: list[Rule] = [
          unknown_key("connect_card_config", ("redirect_uri", "hide_setup_guide"),
                      {"redirect_uri": "https://example.com/back"})),
     Rule("setup_test_policy unknown", "setup_test_policy", setting("setup_test_policy", not_one_of(SetupTestPolicy))),
+    # -- destination naming (create-only)
+    Rule("destination_schema_names unknown", "destination_schema_names",
+         setting("destination_schema_names", not_one_of(DestinationSchemaNames))),
+    # -- the key in an external secrets manager
+    Rule("external_secrets_keys_config without a manager", "external_secrets_manager_id",
+         setting("external_secrets_manager_id", st.just(_ABSENT), config__api_key=_ABSENT, connect_card_config=_ABSENT,
+                 external_secrets_keys_config={"api_key": SECRET_NAME})),
+    Rule("external_secrets_manager_id without keys", "external_secrets_keys_config",
+         setting("external_secrets_keys_config", st.just(_ABSENT), external_secrets_manager_id=MANAGER)),
+    Rule("external_secrets_keys_config with config.api_key", "config.api_key",
+         setting("config.api_key", api_keys, external_secrets_manager_id=MANAGER, connect_card_config=_ABSENT,
+                 external_secrets_keys_config={"api_key": SECRET_NAME})),
+    Rule("external_secrets_keys_config with connect_card_config", "connect_card_config",
+         setting("connect_card_config", st.just({"redirect_uri": "https://example.com/back"}), config__api_key=_ABSENT,
+                 external_secrets_manager_id=MANAGER, external_secrets_keys_config={"api_key": SECRET_NAME})),
+    Rule("external_secrets_keys_config.api_key blank", "external_secrets_keys_config.api_key",
+         setting("external_secrets_keys_config.api_key", st.sampled_from(["", " "]), config__api_key=_ABSENT,
+                 connect_card_config=_ABSENT, external_secrets_manager_id=MANAGER)),
+    Rule("external_secrets_keys_config unknown input", "external_secrets_keys_config.*",
+         unknown_key("external_secrets_keys_config", ("api_key",), {"api_key": SECRET_NAME})),
+    # -- the flexible schedule
+    Rule("schedule not an object", "schedule", setting("schedule", not_an_object)),
+    Rule("schedule.schedule_type unknown", "schedule.schedule_type",
+         setting("schedule", st.builds(lambda kind: {"schedule_type": kind}, not_one_of(SyncScheduleType)))),
+    Rule("schedule.interval missing with INTERVAL", "schedule.interval",
+         setting("schedule", st.just({"schedule_type": "INTERVAL"}))),
+    Rule("schedule.interval not an allowed value", "schedule.interval",
+         setting("schedule", st.builds(lambda n: {"schedule_type": "INTERVAL", "interval": n},
+                                       st.integers().filter(lambda n: n not in SYNC_FREQUENCIES)))),
+    Rule("schedule.time_of_day not HH:00", "schedule.time_of_day",
+         setting("schedule", st.builds(lambda t: {"schedule_type": "TIME_OF_DAY", "time_of_day": t}, bad_hours))),
+    Rule("schedule.cron not a cron expression", "schedule.cron",
+         setting("schedule", st.builds(lambda c: {"schedule_type": "CRON", "cron": c},
+                                       st.text(max_size=12).filter(lambda c: c.count(" ") != 4)))),
+    Rule("schedule.days_of_week with an unknown day", "schedule.days_of_week",
+         setting("schedule", st.builds(lambda day: {"schedule_type": "INTERVAL", "interval": 60,
+                                                    "days_of_week": ["MONDAY", day]}, not_one_of(WeekDay)))),
+    Rule("schedule with a field its type does not use", "schedule.interval",
+         setting("schedule", st.builds(lambda kind: {"schedule_type": kind, "interval": 60, "cron": "0 * * * *"}
+                                       if kind == "CRON" else {"schedule_type": kind, "interval": 60},
+                                       st.sampled_from(["CRON", "MANUAL"])))),
+    Rule("schedule contradicted by sync_frequency", "sync_frequency",
+         setting("sync_frequency", st.sampled_from([f for f in SYNC_FREQUENCIES if f != 60]),
+                 schedule={"schedule_type": "INTERVAL", "interval": 60}, daily_sync_time=_ABSENT)),
+    Rule("schedule contradicted by schedule_type", "schedule_type",
+         setting("schedule_type", st.just("auto"), schedule={"schedule_type": "MANUAL"})),
+    Rule("schedule unknown input", "schedule.*",
+         unknown_key("schedule", ("schedule_type", "interval", "time_of_day", "days_of_week", "cron"),
+                     {"schedule_type": "MANUAL"})),
 ]
 
 
@@ -398,6 +485,8 @@ def test_valid_configurations_pass_check_and_round_trip(emulator: Emulator) -> N
     @given(props=valid_inputs())
     def round_trip(props: dict[str, Any]) -> None:
         emulator.reset()
+        emulator.control("POST", "/__emulator/external-secrets",
+                         {"manager_id": MANAGER, "name": SECRET_NAME, "value": "itbl_key_in_the_vault"})
         with scenario(BAD_INPUT, "valid: check, create, read, diff") as sc:
             checked = provider.check({}, {**props, "__provider": PROVIDER_STRING})
             assert checked.failures == [], [(f.property, f.reason) for f in checked.failures]

@@ -181,6 +181,37 @@ def test_canaries_through_a_stack_lifecycle(tmp_path: Path, fivetran: Emulator) 
 
 
 @pytest.mark.cli
+def test_a_webhook_secret_fivetran_hands_out_is_a_canary_too(tmp_path: Path, fivetran: Emulator) -> None:
+    """Fivetran generates `webhook_secret` (webhook_auth_type Basic): read from the emulator, it must be found
+    only as ciphertext in the state, and nowhere in the CLI's output, the stack outputs, the stack file or
+    any file the CLI wrote."""
+    project = StackProject.create(tmp_path, fivetran)
+    project.set_config("fivetran:apiKey", FIVETRAN_KEY, secret=True)
+    watched = Watched(project, tmp_path)
+    project.declare([connection("hooked", config={"webhook_auth_type": "Basic"})])
+    set_api_keys(project, {"hooked": ITERABLE_KEY})
+    with scenario(SECRETS, "cli: webhook secret handed out by Fivetran (up, refresh, preview)") as sc:
+        watched.run("up", "--yes").check()
+        watched.run("refresh", "--yes").check()
+        watched.run("preview", "--diff").check()
+        (live,) = fivetran.connections()
+        forms = canary_forms(live["config"]["webhook_secret"])
+        plain = project.cli.run("stack", "export", "--show-secrets", "--stack", project.stack).check().stdout
+        assert live["config"]["webhook_secret"] in plain, "positive control: the state holds it, encrypted"
+        export = project.cli.run("stack", "export", "--stack", project.stack).check().stdout
+        outputs = project.cli.run("stack", "output", "--json", "--stack", project.stack).check().stdout
+        written = [str(path) for path in tmp_path.rglob("*") if path.is_file() and not path.is_symlink()
+                   and any(form.encode() in path.read_bytes() for form in forms.values())]
+        sc.canaries({
+            "cli output": find_canaries("\n".join(r.stdout + r.stderr for r in watched.runs), forms),
+            "stack export (raw)": find_canaries(export, forms),
+            "stack outputs": find_canaries(outputs, forms),
+            "stack file": find_canaries(project.stack_file.read_text(), forms),
+            "files on disk": written,
+        })
+
+
+@pytest.mark.cli
 def test_fivetran_api_key_set_as_the_project_sets_it_stays_out_of_the_state(tmp_path: Path, fivetran: Emulator
                                                                             ) -> None:
     # The engine keeps the whole stack config as the inputs of the default provider in the state, so the
