@@ -31,6 +31,7 @@ from .faults import Fault, FaultBook, RequestLog, drop_connection
 from .groups import Groups
 from .metadata import Metadata
 from .ratelimit import CreateLimit, HourlyRequests
+from .schemas import Schemas
 from .store import Store
 from .users import Users
 
@@ -109,8 +110,8 @@ class EmulatorApp:
         self.settings = settings
         self.store = store
         self.connections = Connections(store, settings.create_limit, settings.api_key)
-        resources = (self.connections, Certificates(self.connections), Groups(store), Destinations(store),
-                     Users(settings.api_key), Metadata())
+        resources = (self.connections, Schemas(self.connections), Certificates(self.connections), Groups(store),
+                     Destinations(store), Users(settings.api_key), Metadata())
         # Each resource declares its own routes; the endpoint of a rule is the bound method that answers it.
         self.routes = Map([rule for resource in resources for rule in resource.rules()],
                           strict_slashes=False, merge_slashes=False)

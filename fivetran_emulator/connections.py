@@ -13,6 +13,7 @@ from typing import Any
 from werkzeug.routing import Rule
 
 from . import ids, rules, setup_tests
+from .catalog import capture_schema
 from .envelope import KIND, Call, Reply, decode_cursor, noun, page, page_limit, require_object, success
 from .errors import ApiError, invalid
 from .fields import SERVICE, validate_card_config
@@ -162,10 +163,12 @@ class Connections:
             raise invalid(f"Invalid value for 'force': {body['force']!r}. Use true or false.")
 
         def finish_sync(current: Record) -> Record:
-            # The emulator syncs instantly: connected connections succeed, others fail.
+            # The emulator syncs instantly: connected connections succeed (and their source schema is read, if
+            # it was not yet), others fail.
             if current["status"]["setup_state"] == "connected":
                 current["succeeded_at"] = rules.timestamp()
                 current["status"]["is_historical_sync"] = False
+                capture_schema(current)
             else:
                 current["failed_at"] = rules.timestamp()
             return current

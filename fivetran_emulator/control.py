@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException
@@ -31,6 +32,7 @@ ROUTES = Map(
         Rule("/__emulator/reset", methods=["POST"], endpoint="reset"),
         Rule("/__emulator/connect-card/<token>", methods=["POST"], endpoint="complete_card"),
         Rule("/__emulator/external-secrets", methods=["POST"], endpoint="put_secret"),
+        Rule("/__emulator/connections/<connection_id>/syncing", methods=["POST"], endpoint="start_sync"),
     ],
     strict_slashes=False,
     merge_slashes=False,
@@ -129,3 +131,18 @@ class Control:
                 raise invalid(f"Field '{name}' is required: a non-empty string (manager_id, name, value).")
         self.app.store.put_secret(fields["manager_id"], fields["name"], fields["value"])
         return 201, {"code": "Success", "message": f"Secret '{fields['name']}' stored in '{fields['manager_id']}'"}
+
+    def start_sync(self, body: Any, connection_id: str) -> tuple[int, Any]:
+        """`POST /__emulator/connections/{id}/syncing {"seconds"}`: a sync of the connection runs for that long
+        (its `sync_state` is `syncing`, and a re-sync meanwhile is refused with 409)."""
+        seconds = body.get("seconds") if isinstance(body, dict) else None
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            raise invalid("Field 'seconds' is required: how long the sync runs, in seconds (0 ends it).")
+
+        def run(current: dict[str, Any]) -> dict[str, Any]:
+            current["sync_until"] = time.time() + seconds
+            return current
+
+        if self.app.store.update_connection(connection_id, run) is None:
+            raise ApiError(404, "NotFound_Connection", f"Connection with id '{connection_id}' does not exist.")
+        return 200, {"code": "Success", "message": f"Connection '{connection_id}' syncs for {seconds} s"}

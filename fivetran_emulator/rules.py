@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -341,6 +342,11 @@ def apply_patch(record: Record, patch: Patch) -> Record:
     return updated
 
 
+def syncing(record: Record) -> bool:
+    """Whether a sync of the connection is running now (the emulator plays one with the control API)."""
+    return float(record.get("sync_until") or 0) > time.time()
+
+
 def key_from_secrets_manager(record: Record) -> tuple[str, str] | None:
     """(manager id, secret name) when the connection's Iterable key lives in an external secrets manager."""
     name = (record.get("external_secrets_keys_config") or {}).get("api_key")
@@ -409,7 +415,7 @@ def render(record: Record) -> Record:
             del shown[name]
     if shown["sync_frequency"] != 1440:
         shown["daily_sync_time"] = None
-    shown["status"]["sync_state"] = "paused" if shown["paused"] else "scheduled"
+    shown["status"]["sync_state"] = "syncing" if syncing(record) else "paused" if shown["paused"] else "scheduled"
     config = record["config"]
     shown["config"] = {name: copy.deepcopy(config[name]) for name in CONFIG_ORDER if config.get(name) is not None}
     for name in MASKED_CONFIG_FIELDS:

@@ -107,19 +107,13 @@ def _run_program(binary: Path, emulator: Emulator) -> Run:
     return Run(completed.returncode, output, match and match.group(1), emulator.requests())
 
 
-# Steps whose endpoint the emulator does not serve yet: strict, so serving it makes this list shrink.
-NOT_SERVED_YET = {"schema details"}
-
-
-@pytest.mark.parametrize("step", [pytest.param(step, marks=pytest.mark.xfail(strict=True, reason="not served yet"))
-                                  if step in NOT_SERVED_YET else step for step in STEPS])
+@pytest.mark.parametrize("step", STEPS)
 def test_step_passes(run: Run, step: str) -> None:
     """Each step on its own, so a failure names the step (the whole output follows the reason)."""
     verdict = run.verdicts().get(step, "no line for this step")
     assert verdict == "ok", f"step {step!r}: {verdict}\n--- program output ---\n{run.output}"
 
 
-@pytest.mark.xfail(bool(NOT_SERVED_YET), strict=True, reason="a step is not served yet")
 def test_program_exits_zero(run: Run) -> None:
     assert run.returncode == 0, f"exit status {run.returncode}\n--- program output ---\n{run.output}"
 

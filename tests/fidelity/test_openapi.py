@@ -18,6 +18,9 @@ each named and evidenced, each tested to still be needed.
    Request examples found (spec commit 4a7e50e, 2026-06-30), per served operation:
      PATCH /v1/connections/{connectionId}/state: `update_connection_state_request`
        (`{"state": {"cursor": "2024-01-01T00:00:00Z"}}`, service-independent)
+     POST /v1/connections/{connectionId}/schemas: `pre_create_schema_config_request`
+     PATCH /v1/connections/{connectionId}/schemas: `modify_schema_config_request`
+       (both name the schema, table and column with placeholders: `PLACEHOLDER_NAMES` puts Iterable's in)
    No other served operation documents a request example (POST /v1/connections has none in this version).
 
 Where the emulator disagrees with the spec and the spec is right, the case is an `xfail(strict=True)` pinned to
@@ -391,6 +394,119 @@ for _what, _body in (("certificates", CERTIFICATE), ("fingerprints", FINGERPRINT
     _register(_what, _body)
 
 
+def captured(emu: Emulator, schema: str, **fields: Any) -> dict[str, Any]:
+    """A connection whose source schema was read (setup passed, then reload), with a few settings made."""
+    connection = create(emu, schema, **fields)
+    ok(send(emu, "POST", f"/connections/{connection['id']}/schemas/reload", {}))
+    ok(send(emu, "PATCH", f"/connections/{connection['id']}/schemas", {
+        "schema_change_handling": "ALLOW_COLUMNS",
+        "schemas": {"iterable": {"enabled": True, "tables": {
+            "list_user_history": {"enabled": False},
+            "user_history": {"enabled": True, "columns": {"email": {"enabled": True, "hashed": True},
+                                                          "phone_number": {"enabled": False}}}}}}}))
+    return connection
+
+
+SCHEMAS = "/{kind}/{id}/schemas"
+
+
+@recipe("GET /v1/connections/{connectionId}/schemas")
+def _schema_config(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_schemas")
+    call("captured, with settings", "GET", SCHEMAS.format(kind=kind, id=connection["id"]))
+    pre = create(emu, "fid_schemas_pre", config={}, run_setup_tests=False,
+                 connect_card_config={"redirect_uri": "https://example.com/done"})
+    ok(send(emu, "POST", f"/connections/{pre['id']}/schemas", {"schemas": {"iterable": {"enabled": True, "tables": {
+        "event": {"enabled": True, "columns": {"email": {"enabled": True, "hashed": True}}}}}}}))
+    call("pre-created", "GET", SCHEMAS.format(kind=kind, id=pre["id"]))
+
+
+@recipe("POST /v1/connections/{connectionId}/schemas")
+def _pre_create(emu: Emulator, kind: str, call: Call) -> None:
+    connection = create(emu, "fid_pre", config={}, run_setup_tests=False,
+                        connect_card_config={"redirect_uri": "https://example.com/done"})
+    call("pre-create", "POST", SCHEMAS.format(kind=kind, id=connection["id"]), {
+        "schema_change_handling": "BLOCK_ALL", "schemas": {"iterable": {"enabled": True, "tables": {
+            "list_user_history": {"enabled": False}, "user_history": {"enabled": True, "columns": {
+                "email": {"enabled": True, "hashed": True}}}}}}})
+
+
+@recipe("PATCH /v1/connections/{connectionId}/schemas")
+def _modify_schemas(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_patch_schemas")
+    path = SCHEMAS.format(kind=kind, id=connection["id"])
+    call("handling only", "PATCH", path, {"schema_change_handling": "BLOCK_ALL"})
+    call("tables and columns", "PATCH", path, {"schemas": {"iterable": {"enabled": True, "tables": {
+        "event": {"enabled": True, "sync_mode": "SOFT_DELETE", "columns": {"ip": {"enabled": False, "hashed": False}}},
+        "campaign_metrics": {"enabled": False}}}}})
+
+
+@recipe("POST /v1/connections/{connectionId}/schemas/reload")
+def _reload(emu: Emulator, kind: str, call: Call) -> None:
+    connection = create(emu, "fid_reload")
+    call("first read", "POST", f"{SCHEMAS.format(kind=kind, id=connection['id'])}/reload", {})
+    call("again, preserving", "POST", f"{SCHEMAS.format(kind=kind, id=connection['id'])}/reload",
+         {"exclude_mode": "PRESERVE"})
+
+
+@recipe("PATCH /v1/connections/{connectionId}/schemas/{schemaName}")
+def _modify_schema(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_patch_schema")
+    call("one schema", "PATCH", f"{SCHEMAS.format(kind=kind, id=connection['id'])}/iterable",
+         {"enabled": True, "tables": {"list": {"enabled": False}}})
+
+
+@recipe("PATCH /v1/connections/{connectionId}/schemas/{schemaName}/tables/{tableName}")
+def _modify_table(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_patch_table")
+    call("one table", "PATCH", f"{SCHEMAS.format(kind=kind, id=connection['id'])}/iterable/tables/event",
+         {"enabled": True, "columns": {"user_agent": {"enabled": False}}})
+
+
+@recipe("GET /v1/connections/{connectionId}/schemas/{schema}/tables/{table}/columns")
+def _table_columns(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_columns")
+    path = f"{SCHEMAS.format(kind=kind, id=connection['id'])}/iterable/tables/user_history/columns"
+    call("every column", "GET", path)
+
+
+@recipe("PATCH /v1/connections/{connectionId}/schemas/{schemaName}/tables/{tableName}/columns/{columnName}")
+def _modify_column(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_patch_column")
+    call("hash a column", "PATCH",
+         f"{SCHEMAS.format(kind=kind, id=connection['id'])}/iterable/tables/event/columns/email",
+         {"enabled": True, "hashed": True})
+
+
+@recipe("DELETE /v1/connections/{connectionId}/schemas/{schemaName}/tables/{tableName}/columns/{columnName}")
+def _drop_column(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_drop_column")
+    call("a blocked column", "DELETE",
+         f"{SCHEMAS.format(kind=kind, id=connection['id'])}/iterable/tables/user_history/columns/phone_number")
+
+
+@recipe("POST /v1/connections/{connectionId}/schemas/drop-columns")
+def _drop_columns(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_drop_columns")
+    call("blocked columns", "POST", f"{SCHEMAS.format(kind=kind, id=connection['id'])}/drop-columns",
+         {"schemas": {"iterable": {"tables": {"user_history": {"columns": ["phone_number"]}}}}})
+
+
+@recipe("POST /v1/connections/{connectionId}/schemas/tables/resync")
+def _resync_tables(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_resync_tables")
+    call("two tables", "POST", f"{SCHEMAS.format(kind=kind, id=connection['id'])}/tables/resync",
+         {"iterable": ["event", "user_history"]})
+
+
+@recipe("POST /v1/connections/{connectionId}/resync")
+def _resync(emu: Emulator, kind: str, call: Call) -> None:
+    connection = create(emu, "fid_resync")
+    call("whole connection", "POST", f"/{kind}/{connection['id']}/resync", {})
+    call("scoped", "POST", f"/{kind}/{connection['id']}/resync", {"scope": {"iterable": ["event"]}})
+    call("no body", "POST", f"/{kind}/{connection['id']}/resync")
+
+
 @recipe("GET /v1/groups")
 def _groups(emu: Emulator, kind: str, call: Call) -> None:
     emu.add_group("warehouse_extra", "Extra")
@@ -679,7 +795,9 @@ def test_error_answers_match_the_spec(emu: Emulator, case: ErrorCase) -> None:
 
 # -- 2. the spec's own request examples ----------------------------------------------------------------------------
 EXPECTED_REQUEST_EXAMPLES = {
+    "PATCH /v1/connections/{connectionId}/schemas": ["modify_schema_config_request"],
     "PATCH /v1/connections/{connectionId}/state": ["update_connection_state_request"],
+    "POST /v1/connections/{connectionId}/schemas": ["pre_create_schema_config_request"],
 }
 
 
@@ -721,11 +839,16 @@ def test_other_services_are_refused_naming_the_service(emu: Emulator, service: s
     assert_refused_naming(send(emu, "POST", "/connections", body), service)
 
 
-def concrete_path(emu: Emulator, path: str) -> str:
-    """A spec path template with real ids: a fresh (paused) connection, an approved hash, the seeded group."""
+def concrete_path(emu: Emulator, method: str, path: str) -> str:
+    """A spec path template with real ids: a fresh (paused) connection, an approved hash, the seeded group.
+
+    A change to a schema config needs one: that connection's source schema is read first.
+    """
     values: dict[str, str] = {"groupId": GROUP, "destinationId": GROUP, "service": "iterable"}
     if "{connectionId}" in path:
         values["connectionId"] = create(emu, "fid_example", paused=True)["id"]
+        if method == "PATCH" and "/schemas" in path:
+            ok(send(emu, "POST", f"/connections/{values['connectionId']}/schemas/reload", {}))
         if "{hash}" in path:
             what = "certificates" if "/certificates/" in path else "fingerprints"
             body = CERTIFICATE if what == "certificates" else FINGERPRINT
@@ -736,11 +859,23 @@ def concrete_path(emu: Emulator, path: str) -> str:
     return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], path).removeprefix("/v1")
 
 
+# The spec's examples name schemas, tables and columns with placeholders: the Iterable names stand in.
+PLACEHOLDER_NAMES = {"schema_name": "iterable", "table_name": "event", "column_name": "email"}
+
+
 def with_real_ids(example: Any) -> Any:
     body = copy.deepcopy(example)
     if isinstance(body, dict) and "group_id" in body:
         body["group_id"] = GROUP
-    return body
+    return _real_names(body)
+
+
+def _real_names(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {PLACEHOLDER_NAMES.get(key, key): _real_names(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_real_names(item) for item in value]
+    return value
 
 
 def _example_params() -> list[Any]:
@@ -752,7 +887,7 @@ def _example_params() -> list[Any]:
 def test_spec_request_examples(emu: Emulator, key: str, name: str, example: Any) -> None:
     method, path = key.split(" ", 1)
     body = with_real_ids(example)
-    answer = send(emu, method, concrete_path(emu, path), body)
+    answer = send(emu, method, concrete_path(emu, method, path), body)
     service = body.get("service") if isinstance(body, dict) else None
     case_id = f"{key} example {name}"
     if service is not None and service != "iterable":

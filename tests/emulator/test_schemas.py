@@ -1,0 +1,180 @@
+"""The schema configuration of an Iterable connection and the re-syncs: what exists when, what can be changed,
+and what a re-sync during a sync gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fivetran_emulator.catalog import SOURCE_SCHEMA, TABLES, TABLES_BY_NAME
+from tests.emulator.conftest import GROUP, Api
+from tests.support.emulator import Emulator
+
+
+def schemas_path(connection: dict[str, Any]) -> str:
+    return f"/connections/{connection['id']}/schemas"
+
+
+def tables_of(data: dict[str, Any]) -> dict[str, Any]:
+    tables: dict[str, Any] = data["schemas"][SOURCE_SCHEMA]["tables"]
+    return tables
+
+
+def captured(api: Api, schema: str = "iterable_prod") -> dict[str, Any]:
+    connection = api.create(schema)
+    assert api.post(schemas_path(connection) + "/reload", {}).status_code == 200
+    return connection
+
+
+def change(tables: dict[str, Any], handling: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"schemas": {SOURCE_SCHEMA: {"enabled": True, "tables": tables}}}
+    if handling:
+        body["schema_change_handling"] = handling
+    return body
+
+
+# -- when a schema config exists -----------------------------------------------------------------------------------
+def test_a_new_connection_has_no_schema_config_until_its_schema_is_read(api: Api) -> None:
+    connection = api.create("fresh")
+    response = api.get(schemas_path(connection))
+    assert response.status_code == 404 and response.json()["code"] == "NotFound_SchemaConfig"
+    assert "reload" in response.json()["message"]
+
+
+def test_reload_reads_every_iterable_table_once_the_setup_succeeded(api: Api) -> None:
+    connection = captured(api)
+    data = api.get(schemas_path(connection)).json()["data"]
+    assert set(tables_of(data)) == {table.name for table in TABLES}
+    assert data["schema_change_handling"] == "ALLOW_ALL" and data["enable_new_by_default"] is True
+    assert data["schemas"][SOURCE_SCHEMA]["name_in_destination"] == "iterable_prod"
+    # Only columns whose state was ever set are shown; the full list has its own endpoint.
+    assert all(table["columns"] == {} for table in tables_of(data).values())
+    columns = api.get(schemas_path(connection) + "/iterable/tables/user_history/columns").json()["data"]["columns"]
+    assert set(columns) == set(TABLES_BY_NAME["user_history"].all_columns)
+    assert columns["_fivetran_id"]["is_primary_key"] is True
+    assert columns["_fivetran_id"]["enabled_patch_settings"]["allowed"] is False
+    assert columns["email"]["enabled_patch_settings"] == {"allowed": True}
+
+
+def test_reload_is_refused_while_the_setup_has_not_succeeded(api: Api) -> None:
+    broken = api.create("broken", config={"api_key": "invalid_key_0123"})
+    response = api.post(schemas_path(broken) + "/reload", {})
+    assert response.status_code == 409 and "setup is incomplete" in response.json()["message"]
+    assert api.get(schemas_path(broken)).status_code == 404
+
+
+def test_the_first_successful_sync_reads_the_schema(api: Api) -> None:
+    connection = api.create("synced")
+    assert api.post(f"/connections/{connection['id']}/sync", {}).status_code == 200
+    assert set(tables_of(api.get(schemas_path(connection)).json()["data"])) == set(TABLES_BY_NAME)
+
+
+# -- pre-created settings --------------------------------------------------------------------------------------------
+def test_settings_pre_created_before_capture_apply_at_capture_except_what_cannot_change(api: Api,
+                                                                                        emulator: Emulator) -> None:
+    response = api.post("/connections", {"service": "iterable", "group_id": GROUP, "config": {"schema": "card"},
+                                          "connect_card_config": {"redirect_uri": "https://example.com/done"},
+                                          "run_setup_tests": False})
+    card = response.json()["data"]
+    body = change({
+        "list_user_history": {"enabled": False},
+        "channel": {"enabled": False},  # other tables refer to it: ignored at capture
+        "user_history": {"enabled": True, "columns": {"email": {"enabled": True, "hashed": True},
+                                                     "_fivetran_id": {"enabled": False}}},  # a key: ignored
+        "not_an_iterable_table": {"enabled": False},
+    }, "BLOCK_ALL")
+    response = api.post(schemas_path(card), body)
+    assert response.status_code == 200, response.text
+    shown = tables_of(response.json()["data"])
+    assert set(shown) == {"list_user_history", "channel", "user_history", "not_an_iterable_table"}  # as given
+    assert api.post(schemas_path(card), body).status_code == 409  # once only
+
+    emulator.complete_connect_card(card["connect_card"]["token"], "itk_from_the_card")
+    assert api.post(f"/connections/{card['id']}/sync", {}).status_code == 200
+    data = api.get(schemas_path(card)).json()["data"]
+    tables = tables_of(data)
+    assert data["schema_change_handling"] == "BLOCK_ALL"
+    assert tables["list_user_history"]["enabled"] is False
+    assert tables["channel"]["enabled"] is True
+    assert tables["user_history"]["columns"] == {"email": {
+        "name_in_destination": "email", "enabled": True, "hashed": True, "is_primary_key": False,
+        "enabled_patch_settings": {"allowed": True}}}
+    assert "not_an_iterable_table" not in tables
+
+
+# -- changes ---------------------------------------------------------------------------------------------------------
+def test_a_patch_changes_only_what_it_names_and_shows_the_columns_ever_set(api: Api) -> None:
+    connection = captured(api)
+    response = api.patch(schemas_path(connection), change({
+        "list_user_history": {"enabled": False},
+        "user_history": {"enabled": True, "columns": {"email": {"enabled": True, "hashed": True}}}},
+        "ALLOW_COLUMNS"))
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert (data["schema_change_handling"], data["enable_new_by_default"]) == ("ALLOW_COLUMNS", False)
+    tables = tables_of(data)
+    assert tables["list_user_history"]["enabled"] is False and tables["event"]["enabled"] is True
+    assert tables["user_history"]["columns"]["email"]["hashed"] is True
+    # The column's own endpoint: the table stays as it is.
+    api.patch(schemas_path(connection) + "/iterable/tables/list_user_history/columns/email", {"hashed": True,
+                                                                                          "enabled": True})
+    tables = tables_of(api.get(schemas_path(connection)).json()["data"])
+    assert tables["list_user_history"]["enabled"] is False
+    assert tables["list_user_history"]["columns"]["email"]["hashed"] is True
+
+
+def test_what_cannot_change_is_refused_naming_it(api: Api) -> None:
+    connection = captured(api)
+    cases = {
+        "channel": change({"channel": {"enabled": False}}),
+        "_fivetran_id": change({"event": {"enabled": True, "columns": {"_fivetran_id": {"enabled": False}}}}),
+        "updated_at": change({"user_history": {"enabled": True, "columns": {"updated_at": {"enabled": True,
+                                                                                           "hashed": True}}}}),
+        "nope": change({"nope": {"enabled": False}}),
+        "schema_change_handling": {"schema_change_handling": "ALLOW_SOME"},
+        "'other'": {"schemas": {"other": {"enabled": True, "tables": {}}}},
+    }
+    for named, body in cases.items():
+        response = api.patch(schemas_path(connection), body)
+        assert response.status_code == 400 and named in response.json()["message"], (named, response.text)
+    # Nothing of a refused request was applied.
+    tables = tables_of(api.get(schemas_path(connection)).json()["data"])
+    assert tables["channel"]["enabled"] is True and tables["event"]["columns"] == {}
+
+
+def test_a_patch_before_the_schema_exists_is_not_found(api: Api) -> None:
+    connection = api.create("not_yet", paused=True, run_setup_tests=False)
+    response = api.patch(schemas_path(connection), {"schema_change_handling": "BLOCK_ALL"})
+    assert response.status_code == 404 and response.json()["code"] == "NotFound_SchemaConfig"
+
+
+def test_blocked_columns_can_be_dropped_others_not(api: Api) -> None:
+    connection = captured(api)
+    base = schemas_path(connection)
+    assert api.delete(base + "/iterable/tables/user_history/columns/phone_number").status_code == 409
+    api.patch(base, change({"user_history": {"enabled": True, "columns": {"phone_number": {"enabled": False}}}}))
+    assert api.delete(base + "/iterable/tables/user_history/columns/phone_number").status_code == 200
+    assert api.delete(base + "/iterable/tables/user_history/columns/no_such").status_code == 404
+
+
+# -- re-syncs --------------------------------------------------------------------------------------------------------
+def test_a_resync_during_a_sync_is_refused_with_409_and_accepted_after(api: Api, emulator: Emulator) -> None:
+    connection = captured(api)
+    emulator.control("POST", f"/__emulator/connections/{connection['id']}/syncing", {"seconds": 30})
+    shown = api.get(f"/connections/{connection['id']}").json()["data"]
+    assert shown["status"]["sync_state"] == "syncing"
+    for path, body in ((f"/connections/{connection['id']}/resync", {}),
+                       (schemas_path(connection) + "/tables/resync", {"iterable": ["list_user_history"]})):
+        response = api.post(path, body)
+        assert response.status_code == 409 and "in progress" in response.json()["message"], path
+    emulator.control("POST", f"/__emulator/connections/{connection['id']}/syncing", {"seconds": 0})
+    assert api.post(f"/connections/{connection['id']}/resync", {"scope": {"iterable": ["event"]}}).status_code == 200
+    assert api.post(f"/connections/{connection['id']}/resync", {}).status_code == 200
+    assert api.get(f"/connections/{connection['id']}").json()["data"]["status"]["is_historical_sync"] is True
+
+
+def test_a_resync_names_existing_tables(api: Api) -> None:
+    connection = captured(api)
+    for body in ({"scope": {}}, {"scope": {"iterable": []}}, {"scope": {"iterable": ["nope"]}},
+                 {"scope": {"other": ["event"]}}, {"tables": ["event"]}):
+        response = api.post(f"/connections/{connection['id']}/resync", body)
+        assert response.status_code == 400, (body, response.text)
