@@ -15,6 +15,8 @@ same run, so a busy or slow machine moves the absolute times but much less the f
 3. Bulk create         (bench/bulk.py)      60 creates at 20 per 10 s, against a floor; and a
                         Terraform-like client (bench/gofivetran_like.py) under the same limit.
 4. Memory              peak RSS of the provider process (`python -m pulumi.dynamic`) at 300 connections.
+5. Schema config       (bench/schema.py)    requests per schema operation; check/diff and `pulumi preview`
+                        of connections declaring every table and column, against the same without.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: `venv/bin/python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import bulk, checkdiff, cli_scale, machine, overhead  # noqa: E402
+from bench import bulk, checkdiff, cli_scale, machine, overhead, schema  # noqa: E402
 from bench.cli_scale import log  # noqa: E402
 from tests.support.emulator import start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiCliNotFound, find_pulumi  # noqa: E402
@@ -97,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 "provider_peak_rss_mib_by_size": {n: max(p["peak_rss_mib"] for p in s["provider_process"].values())
                                                   for n, s in scale["by_size"].items()},
             }
+            log(f"[{_t(started)}] 5. schema config: requests per operation, preview cost of a full declaration")
+            report["schema_config"] = schema.measure(tmp / "schema", emulator, rounds=1 if args.quick else 3)
         log(f"[{_t(started)}] 3. bulk create: 60 connections at 20 per 10 s")
         report["bulk"] = {"provider": bulk.provider_up(tmp / "bulk"), "gofivetran_like": None}
         log(f"[{_t(started)}]    the Terraform-like client under the same limit")
@@ -239,6 +243,8 @@ def table(r: dict[str, Any]) -> str:
         + "; max by stack size: " + ", ".join(f"{k}: {x:.1f}" for k, x in mem["provider_peak_rss_mib_by_size"].items())
         + ")",
     ]
+    if "schema_config" in r:  # runs recorded before schema config have no section 5
+        lines += ["", *schema.table_lines(r["schema_config"])]
     return "\n".join(lines)
 
 

@@ -3,6 +3,8 @@
 - Requests per operation, through the provider against the emulator, with the exact requests the
   benchmark's overhead figures are measured on: create, read, update and delete send one request each
   (a create posts; it looks anything up only when Fivetran refuses or the reply is lost).
+- Schema config: a create with one sends three requests (two when declared paused), any change one, a
+  refresh two, a re-sync one, a preview none.
 - A `pulumi preview` of an unchanged stack sends no API request at all (marked `cli`: real CLI).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from bench.overhead import make_provider, requests_per_operation
+from bench.schema import requests_per_schema_operation
 from tests.support.emulator import Emulator
 from tests.support.stack import StackProject, connection
 
@@ -33,6 +36,15 @@ def test_requests_per_operation(emulator: Emulator) -> None:
     assert provider.client.request_count - before == sum(len(r) for r in EXPECTED.values())
     assert len(emulator.requests()) == sum(len(r) for r in EXPECTED.values())
     assert emulator.connections() == []
+
+
+def test_requests_per_schema_operation(emulator: Emulator) -> None:
+    sent = requests_per_schema_operation(emulator)["requests"]
+    assert {operation: len(requests) for operation, requests in sent.items()} == {
+        "create with a full schema config": 3, "create with a full schema config, declared paused": 2,
+        "change one column": 1, "change every column (111 items)": 1, "refresh": 2, "re-sync of one table": 1,
+        "no change (preview)": 0}
+    assert sent["change every column (111 items)"] == ["PATCH /connections/{id}/schemas"]
 
 
 @pytest.mark.cli

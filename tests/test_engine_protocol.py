@@ -213,3 +213,54 @@ def test_engine_the_current_fields_round_trip_without_a_diff(engine, emulator) -
     assert engine.diff("c", id_, read_outs, checked.inputs, read_inputs).changes == DIFF_NONE
     renamed = engine.check("c", read_inputs, {**news, "destination_schema_names": "FIVETRAN_NAMING"})
     assert list(engine.diff("c", id_, read_outs, renamed.inputs, read_inputs).replaces) == ["destination_schema_names"]
+
+
+# -- what the connection syncs: schema config and re-syncs through the engine's own serialization ---------------
+
+SCHEMA_CONFIG = {"schema_change_handling": "ALLOW_COLUMNS",
+                 "tables": {"LIST_USER_HISTORY": {"enabled": False},
+                            "user_history": {"columns": {"email": {"hashed": True}}}}}
+
+
+def test_engine_schema_config_applies_with_the_connection_and_round_trips_without_a_diff(engine, emulator) -> None:
+    news = program(schema_config=SCHEMA_CONFIG)
+    id_, outs, inputs = up_new(engine, "c", news)
+    assert outs["schema_config"]["tables"]["list_user_history"] == {"enabled": False}
+    emulator.api("POST", f"/connections/{id_}/sync", {})  # Fivetran reads the schema, applying the settings
+    emulator.api("PATCH", f"/connections/{id_}/schemas/iterable/tables/event", {"enabled": False})  # undeclared
+    read_id, read_outs, read_inputs = engine.read("c", id_, outs, inputs)
+    checked = engine.check("c", read_inputs, news)
+    assert engine.diff("c", id_, read_outs, checked.inputs, read_inputs).changes == DIFF_NONE
+    emulator.api("PATCH", f"/connections/{id_}/schemas/iterable/tables/list_user_history", {"enabled": True})
+    _, drifted_outs, drifted_inputs = engine.read("c", id_, read_outs, read_inputs)
+    checked = engine.check("c", drifted_inputs, news)
+    diff = engine.diff("c", id_, drifted_outs, checked.inputs, drifted_inputs)
+    assert diff.changes == DIFF_SOME and list(diff.replaces) == []
+    before = len(emulator.requests())
+    engine.update("c", id_, drifted_outs, checked.inputs, drifted_inputs)
+    assert [(r["method"], r["path"]) for r in emulator.requests()[before:]] == [
+        ("PATCH", f"/v1/connections/{id_}/schemas")]
+
+
+def test_engine_preview_rejects_unknown_and_locked_items_with_no_request(engine, emulator) -> None:
+    checked = engine.check("c", {}, program(schema_config={"tables": {"list_user_histroy": {"enabled": False},
+                                                                       "channel": {"enabled": False}}}))
+    assert dict(checked.failures) == {
+        "schema_config.tables.list_user_histroy":
+            "is not a table of an Iterable connection; did you mean 'list_user_history'?",
+        "schema_config.tables.channel.enabled":
+            "cannot be false: other Iterable tables refer to it, so Fivetran keeps it enabled; remove the setting"}
+    assert emulator.requests() == []
+
+
+def test_engine_a_requested_resync_is_shown_in_preview_and_sent_once(engine, emulator) -> None:
+    id_, outs, inputs = up_new(engine, "c", program())
+    news = program(resync={"trigger": "2026-12-02", "tables": ["list_user_history"]})
+    checked = engine.check("c", inputs, news)
+    assert engine.diff("c", id_, outs, checked.inputs, inputs).changes == DIFF_SOME
+    assert "historical re-sync of the tables list_user_history" in "".join(engine.printed)
+    new_outs = engine.update("c", id_, outs, checked.inputs, inputs)
+    again = engine.check("c", checked.inputs, news)
+    assert engine.diff("c", id_, new_outs, again.inputs, checked.inputs).changes == DIFF_NONE
+    assert [r["path"] for r in emulator.requests() if r["path"].endswith("/resync")] == [
+        f"/v1/connections/{id_}/resync"]

@@ -4,6 +4,7 @@ reference every stack's state holds (and the upgrade of the one stacks made by 0
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import subprocess
 import sys
@@ -25,9 +26,8 @@ from tests.support.legacy import CONNECTION_PROVIDER, GROUP_PROVIDER, old_provid
 from tests.test_provider import make_provider, program
 
 PUBLIC = ("IterableConnection", "IterableConnectionArgs", "IterableConfigArgs", "IterableConfigArgsDict",
-          "DestinationGroup", "AccountRegion", "SyncMode", "CustomEventSyncMode", "HistoricalSyncLimit",
-          "HistoricSyncTimeFrame", "ScheduleType", "DataDelaySensitivity", "NetworkingMethod", "SetupTestPolicy",
-          "IterableConnectionProvider", "ConnectCardConfigArgsDict", "DestinationConfigurationArgsDict")
+          "DestinationGroup", "IterableConnectionProvider", "SchemaConfigArgs", "TableConfigArgs",
+          "ColumnConfigArgs", "ResyncArgs")
 
 
 def test_the_public_names_import_from_the_package_root() -> None:
@@ -36,15 +36,24 @@ def test_the_public_names_import_from_the_package_root() -> None:
     assert package.__version__ == "0.2.0"
 
 
+def test_every_args_class_enum_and_output_shape_is_exported_from_the_root() -> None:
+    """A user imports from `pulumi_fivetran_iterable` only: nothing public may need a submodule path."""
+    from pulumi_fivetran_iterable import args, outputs
+
+    public = {name for module in (args, enums, outputs) for name, value in vars(module).items()
+              if isinstance(value, type) and value.__module__ == module.__name__ and not name.startswith("_")}
+    assert public <= set(package.__all__), sorted(public - set(package.__all__))
+    assert all(getattr(package, name) is not None for name in package.__all__)
+
+
 def test_version_is_kept_in_one_place() -> None:
     pyproject = (Path(package.__file__).parents[1] / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in pyproject and "pulumi_fivetran_iterable.version.__version__" in pyproject
     assert "0.2.0" not in pyproject
 
 
-ENUMS = [(getattr(enums, name), getattr(enums, f"{name}Literal")) for name in
-         ("AccountRegion", "SyncMode", "CustomEventSyncMode", "HistoricalSyncLimit", "HistoricSyncTimeFrame",
-          "ScheduleType", "DataDelaySensitivity", "NetworkingMethod", "SetupTestPolicy")]
+ENUMS = [(value, getattr(enums, f"{name}Literal")) for name, value in vars(enums).items()
+         if isinstance(value, type) and issubclass(value, enum.StrEnum) and value is not enum.StrEnum]
 
 
 @pytest.mark.parametrize(("enum", "literal"), ENUMS, ids=[e.__name__ for e, _ in ENUMS])

@@ -32,6 +32,8 @@ from .enums import (
     NetworkingMethodLiteral,
     ScheduleType,
     ScheduleTypeLiteral,
+    SchemaChangeHandling,
+    SchemaChangeHandlingLiteral,
     SetupTestPolicy,
     SetupTestPolicyLiteral,
     SyncMode,
@@ -88,6 +90,34 @@ class ScheduleArgsDict(TypedDict):
     time_of_day: NotRequired[pulumi.Input[str] | None]
     days_of_week: NotRequired[pulumi.Input[Sequence[pulumi.Input[WeekDay | WeekDayLiteral]]] | None]
     cron: NotRequired[pulumi.Input[str] | None]
+
+
+class ColumnConfigArgsDict(TypedDict):
+    """A column's settings in `schema_config`: synced or blocked, hashed or not."""
+
+    enabled: NotRequired[pulumi.Input[bool] | None]
+    hashed: NotRequired[pulumi.Input[bool] | None]
+
+
+class TableConfigArgsDict(TypedDict):
+    """A table's settings in `schema_config`: synced or blocked, and settings for some of its columns."""
+
+    enabled: NotRequired[pulumi.Input[bool] | None]
+    columns: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[ColumnConfigArgs | ColumnConfigArgsDict]]] | None]
+
+
+class SchemaConfigArgsDict(TypedDict):
+    """`schema_config`: which Iterable tables and columns sync; only what is declared is managed."""
+
+    schema_change_handling: NotRequired[pulumi.Input[SchemaChangeHandling | SchemaChangeHandlingLiteral] | None]
+    tables: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[TableConfigArgs | TableConfigArgsDict]]] | None]
+
+
+class ResyncArgsDict(TypedDict):
+    """`resync`: a historical re-sync, requested once each time `trigger` (or `tables`) changes."""
+
+    trigger: pulumi.Input[str]
+    tables: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]] | None]
 
 
 def _present(args: object) -> dict[str, Any]:
@@ -149,8 +179,57 @@ class ScheduleArgs:
     cron: pulumi.Input[str] | None = None
 
 
-# The object inputs that may be given as an args class, and become dicts for the engine.
-_OBJECT_ARGS = ("destination_configuration", "connect_card_config", "external_secrets_keys_config", "schedule")
+@dataclass(kw_only=True)
+class ColumnConfigArgs:
+    """A column's settings in `schema_config` (or pass a `ColumnConfigArgsDict`): `enabled` (default true)
+    syncs it, `hashed` (default false) loads a hash of each value instead of the value."""
+
+    enabled: pulumi.Input[bool] | None = None
+    hashed: pulumi.Input[bool] | None = None
+
+
+@dataclass(kw_only=True)
+class TableConfigArgs:
+    """A table's settings in `schema_config` (or pass a `TableConfigArgsDict`): `enabled` (default true), and
+    `columns` by name."""
+
+    enabled: pulumi.Input[bool] | None = None
+    columns: pulumi.Input[Mapping[str, pulumi.Input[ColumnConfigArgs | ColumnConfigArgsDict]]] | None = None
+
+
+@dataclass(kw_only=True)
+class SchemaConfigArgs:
+    """`schema_config` (or pass a `SchemaConfigArgsDict`): `tables` by name (Iterable's, e.g.
+    `list_user_history`), and what Fivetran does with tables and columns it finds later
+    (`schema_change_handling`). Tables and columns left out keep the settings Fivetran has for them."""
+
+    schema_change_handling: pulumi.Input[SchemaChangeHandling | SchemaChangeHandlingLiteral] | None = None
+    tables: pulumi.Input[Mapping[str, pulumi.Input[TableConfigArgs | TableConfigArgsDict]]] | None = None
+
+
+@dataclass(kw_only=True)
+class ResyncArgs:
+    """`resync` (or pass a `ResyncArgsDict`): `pulumi up` asks Fivetran for a historical re-sync of `tables`
+    (every table when none) each time `trigger` changes, once; any text serves, a date reads best."""
+
+    trigger: pulumi.Input[str]
+    tables: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+
+
+def _plain(value: Any) -> Any:
+    """Args classes, at any depth of dicts and lists, as the plain dicts the engine takes (values untouched)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(item) for name, item in _present(value).items()}
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+# The object inputs that may be given as an args class (at any depth), and become dicts for the engine.
+_OBJECT_ARGS = ("destination_configuration", "connect_card_config", "external_secrets_keys_config", "schedule",
+                "schema_config", "resync")
 
 
 @dataclass(kw_only=True)
@@ -184,6 +263,8 @@ class IterableConnectionArgs:
     external_secrets_keys_config: pulumi.Input[ExternalSecretsKeysConfigArgs | ExternalSecretsKeysConfigArgsDict] \
         | None = None
     schedule: pulumi.Input[ScheduleArgs | ScheduleArgsDict] | None = None
+    schema_config: pulumi.Input[SchemaConfigArgs | SchemaConfigArgsDict] | None = None
+    resync: pulumi.Input[ResyncArgs | ResyncArgsDict] | None = None
     adopt_existing: pulumi.Input[bool] | None = None
     setup_test_policy: pulumi.Input[SetupTestPolicy | SetupTestPolicyLiteral] | None = None
 
@@ -195,8 +276,8 @@ class IterableConnectionArgs:
         """
         props = _present(self)
         for name in _OBJECT_ARGS:
-            if is_dataclass(props.get(name)):
-                props[name] = _present(props[name])
+            if name in props:
+                props[name] = _plain(props[name])
         config = props["config"]
         if isinstance(config, IterableConfigArgs):
             config = _present(config)

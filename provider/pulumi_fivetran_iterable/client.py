@@ -234,6 +234,40 @@ class FivetranClient:
         operation = f"create connect card for connection '{connection_id}'"
         return self._call("POST", path, operation, body={"connect_card_config": config}, idempotent=True)
 
+    def get_schema_config(self, connection_id: str) -> dict[str, Any]:
+        """`GET /connections/{id}/schemas`: which tables and columns sync; `NotFoundError` (code
+        `NotFound_SchemaConfig`) before Fivetran read the connection's schema or settings were pre-created."""
+        path = f"/connections/{_segment(connection_id)}/schemas"
+        return self._call("GET", path, f"read schema config of connection '{connection_id}'")
+
+    def pre_create_schema_config(self, connection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`POST /connections/{id}/schemas`: settings Fivetran applies when it first reads the schema.
+
+        Retried like an idempotent call: a repeat after a lost reply gets `ConflictError` (the config exists),
+        which the caller answers with a PATCH of the same settings.
+        """
+        path = f"/connections/{_segment(connection_id)}/schemas"
+        operation = f"create schema config of connection '{connection_id}'"
+        return self._call("POST", path, operation, body=body, idempotent=True)
+
+    def modify_schema_config(self, connection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`PATCH /connections/{id}/schemas`: the handling of new items and any tables and columns, at once."""
+        path = f"/connections/{_segment(connection_id)}/schemas"
+        return self._call("PATCH", path, f"update schema config of connection '{connection_id}'", body=body)
+
+    def get_table_columns(self, connection_id: str, schema: str, table: str) -> dict[str, Any]:
+        """`GET .../schemas/{schema}/tables/{table}/columns`: every column of the table with its settings."""
+        path = f"/connections/{_segment(connection_id)}/schemas/{_segment(schema)}/tables/{_segment(table)}/columns"
+        data = self._call("GET", path, f"read columns of table '{table}' of connection '{connection_id}'")
+        columns: dict[str, Any] = data.get("columns") or {}
+        return columns
+
+    def resync(self, connection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`POST /connections/{id}/resync`: a historical re-sync of the connection, or of `scope`'s tables.
+        Never repeated blindly: an unknown outcome raises `OutcomeUnknownError`."""
+        path = f"/connections/{_segment(connection_id)}/resync"
+        return self._call("POST", path, f"re-sync connection '{connection_id}'", body=body, idempotent=False)
+
     # -- secrets, counting, lifetime -------------------------------------------------------------------------
     def add_secret(self, value: str | None) -> None:
         """Keep `value` out of every error message and log line from now on."""

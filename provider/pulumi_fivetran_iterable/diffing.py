@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import CONFIG_FIELDS, IMMUTABLE_PATHS, TOP_LEVEL_FIELDS
+from .schema_config import resync_requested
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,20 @@ def plan_diff(old: Mapping[str, Any], new: Mapping[str, Any], is_unknown: Callab
 
     replaces = tuple(path for path in changed if path in IMMUTABLE_PATHS)
     return DiffPlan(changed=tuple(changed), replaces=replaces)
+
+
+def plan_notices(connection_id: str, old: Mapping[str, Any], new: Mapping[str, Any], plan: DiffPlan) -> list[str]:
+    """What a preview should say beside the diff: a replacement's new historical sync, a requested re-sync."""
+    schema = (old.get("config") or {}).get("schema", "?")
+    if plan.replaces:
+        return [f"connection '{connection_id}' (schema '{schema}') is replaced because {', '.join(plan.replaces)} "
+                "changed: the new connection starts with a full historical sync, re-reading all of the Iterable "
+                "project's data from the start (hours for a large project, and load on Iterable's API), "
+                "and the old connection is deleted"]
+    resync = new.get("resync")
+    if isinstance(resync, Mapping) and "resync" in plan.changed and resync_requested(old.get("resync"), resync):
+        tables = resync.get("tables")
+        what = f"of the tables {', '.join(map(str, tables))}" if isinstance(tables, list) else "of every table"
+        return [f"connection '{connection_id}' (schema '{schema}'): `pulumi up` asks Fivetran for a historical "
+                f"re-sync {what} (once: the next `up` does not repeat it)"]
+    return []

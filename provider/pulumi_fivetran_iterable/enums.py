@@ -113,6 +113,15 @@ class WeekDay(StrEnum):
     SUNDAY = "SUNDAY"
 
 
+class SchemaChangeHandling(StrEnum):
+    """What Fivetran does with tables and columns it finds in Iterable later: sync them all, sync only new
+    columns of the tables already synced, or sync nothing new."""
+
+    ALLOW_ALL = "ALLOW_ALL"
+    ALLOW_COLUMNS = "ALLOW_COLUMNS"
+    BLOCK_ALL = "BLOCK_ALL"
+
+
 class SetupTestPolicy(StrEnum):
     """What a failed setup test does: `fail` undoes the change and errors, `warn` keeps it and reports."""
 
@@ -134,4 +143,5 @@ SetupTestPolicyLiteral = Literal["fail", "warn"]
 WebhookAuthTypeLiteral = Literal["NoAuth", "Basic", "OAuth2"]
 DestinationSchemaNamesLiteral = Literal["FIVETRAN_NAMING", "SOURCE_NAMING"]
 SyncScheduleTypeLiteral = Literal["INTERVAL", "TIME_OF_DAY", "CRON", "MANUAL"]
+SchemaChangeHandlingLiteral = Literal["ALLOW_ALL", "ALLOW_COLUMNS", "BLOCK_ALL"]
 WeekDayLiteral = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]

@@ -30,6 +30,7 @@ from .enums import (
     HistoricSyncTimeFrame,
     NetworkingMethod,
     ScheduleType,
+    SchemaChangeHandling,
     SetupTestPolicy,
     SyncMode,
     SyncScheduleType,
@@ -196,6 +197,64 @@ def schedule_implies(schedule: Schedule) -> dict[str, Any]:
     return {"sync_frequency": None, "daily_sync_time": None, "schedule_type": ScheduleType.AUTO}
 
 
+def _lowercase_names(value: Any) -> Any:
+    """Fivetran names Iterable's tables and columns in lowercase; accept any case, refuse two spellings of one."""
+    if not isinstance(value, dict):
+        return value
+    lowered: dict[str, Any] = {}
+    for name, item in value.items():
+        key = name.lower() if isinstance(name, str) else name
+        if key in lowered:
+            raise ValueError(f"names {key!r} twice (names are not case-sensitive); keep one")
+        lowered[key] = item
+    return lowered
+
+
+class ColumnConfig(_Strict):
+    """A column of a table: synced (`enabled`) or blocked, and whether its values are hashed."""
+
+    enabled: bool = True
+    hashed: bool = False
+
+
+class TableConfig(_Strict):
+    """A table: synced (`enabled`) or blocked, and settings for some of its columns."""
+
+    enabled: bool = True
+    columns: Annotated[dict[str, ColumnConfig], BeforeValidator(_lowercase_names)] | None = None
+
+
+class SchemaConfig(_Strict):
+    """Which Iterable tables and columns the connection syncs. Only what is declared here is managed:
+    undeclared tables and columns keep whatever Fivetran (or a person in its dashboard) set."""
+
+    schema_change_handling: SchemaChangeHandling | None = None
+    tables: Annotated[dict[str, TableConfig], BeforeValidator(_lowercase_names)] | None = None
+
+
+class Resync(_Strict):
+    """A historical re-sync, of the whole connection or of `tables`, requested once each time `trigger`
+    (any text, for example a date) or `tables` changes."""
+
+    trigger: str
+    tables: tuple[str, ...] | None = None
+
+    @field_validator("trigger")
+    @classmethod
+    def _trigger(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank; use any text that you change to request a re-sync, for example "
+                             "today's date")
+        return value
+
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if not value:
+            return None  # none listed: the whole connection
+        return tuple(name.lower() for name in value)  # in the declared order, so errors point at the entry
+
+
 class ConnectionSpec(_Strict):
     """Everything a user declares for one Iterable connection."""
 
@@ -221,6 +280,8 @@ class ConnectionSpec(_Strict):
     external_secrets_manager_id: Identifier | None = None
     external_secrets_keys_config: ExternalSecretsKeysConfig | None = None
     schedule: Schedule | None = None
+    schema_config: SchemaConfig | None = None
+    resync: Resync | None = None
     adopt_existing: bool = False
     setup_test_policy: SetupTestPolicy = SetupTestPolicy.FAIL
 
@@ -258,6 +319,8 @@ PATCHABLE_FIELDS = (
 CREATE_ONLY_FIELDS = ("destination_schema_names",)
 # Where the Iterable key comes from when it is not in `config`: a change of these runs the setup tests.
 KEY_SOURCE_FIELDS = ("external_secrets_manager_id", "external_secrets_keys_config")
+# What the connection syncs: managed with the schema-config and re-sync endpoints, never in a connection body.
+SYNC_SCOPE_FIELDS = ("schema_config", "resync")
 # Test-control flags: sent with a request, never stored by Fivetran.
 TEST_FLAGS = ("run_setup_tests", "trust_certificates", "trust_fingerprints")
 # The project's own options: never sent to Fivetran.
@@ -275,4 +338,8 @@ FIELDS_BY_SCOPE: dict[str, tuple[str, ...]] = {
     "connect_card_config": tuple(ConnectCardConfig.model_fields),
     "external_secrets_keys_config": tuple(ExternalSecretsKeysConfig.model_fields),
     "schedule": tuple(Schedule.model_fields),
+    "schema_config": tuple(SchemaConfig.model_fields),
+    "schema_config.tables.*": tuple(TableConfig.model_fields),
+    "schema_config.tables.*.columns.*": tuple(ColumnConfig.model_fields),
+    "resync": tuple(Resync.model_fields),
 }

@@ -11,6 +11,8 @@ returns Fivetran's view of the connection. This is where the promises live that 
   we hold of the previous settings. A previous Iterable key we never held (entered in a Connect Card, or a
   connection adopted) cannot be restored: the error says so, rather than claiming a restore.
 - Setup tests are asked for only when there is a key to test.
+- A connection created with a schema config is created paused and unpaused only once its schema config is
+  in place, so its first sync never loads a table or column the program blocks (see `schema_operations`).
 - Deleting a connection that is already gone succeeds.
 
 Nothing here knows about Pulumi.
@@ -24,11 +26,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import schema_operations
 from .client import FivetranClient
 from .enums import SetupTestPolicy
 from .errors import ConflictError, FivetranError, NotFoundError, OutcomeUnknownError
 from .model import KEY_SOURCE_FIELDS, TEST_FLAGS
 from .payloads import create_body, has_key, inputs_from_api, patch_body
+from .schema_config import differences
 
 # Setup-test statuses that mean the connection cannot sync (Fivetran also reports PASSED, SKIPPED, WARNING).
 FAILING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED"})
@@ -60,10 +64,23 @@ class SetupTestsFailedError(IterableConnectionError):
 
 @dataclass(frozen=True)
 class Created:
-    """What `create` did: Fivetran's view of the connection, and whether it was adopted rather than made."""
+    """What `create` did: Fivetran's view of the connection, whether it was adopted rather than made, what
+    Fivetran holds of the declared schema config, and what the user should be told."""
 
     connection: dict[str, Any]
     adopted: bool = False
+    schema_config: dict[str, Any] | None = None
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Updated:
+    """What `update` did: Fivetran's view of the connection (None when the connection itself was not sent
+    anything), what Fivetran holds of the declared schema config, and what the user should be told."""
+
+    connection: dict[str, Any] | None
+    schema_config: dict[str, Any] | None = None
+    notices: tuple[str, ...] = ()
 
 
 def failing_tests(data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -92,13 +109,14 @@ def create(client: FivetranClient, desired: Mapping[str, Any]) -> Created:
     it or to explain `adopt_existing`.
     """
     schema = desired["config"]["schema"]
-    made = _create_exactly_once(client, desired)
+    creating = _paused_until_configured(desired)
+    made = _create_exactly_once(client, creating)
     if isinstance(made, _Existing):
-        return Created(_adopt_or_refuse(client, made.connection, desired), adopted=True)
+        return _adopt(client, made.connection, desired)
     data = made.connection
     try:
         if made.reply_lost:
-            data = _fetch_after_lost_reply(client, data["id"], desired)
+            data = _fetch_after_lost_reply(client, data["id"], creating)
         failed = failing_tests(data)
         if failed and _fails_hard(desired):
             client.delete_connection(data["id"])
@@ -108,8 +126,11 @@ def create(client: FivetranClient, desired: Mapping[str, Any]) -> Created:
                 "with the right region), or set setup_test_policy: warn to keep a connection that fails its tests"
             )
         # The card our POST made is in its reply, or in the connection fetched after a lost reply.
-        return Created(_with_connect_card(client, data["id"], data, desired, previous=None,
-                                          reply_has_new_card=True) or data)
+        data = _with_connect_card(client, data["id"], data, desired, previous=None, reply_has_new_card=True) or data
+        held = schema_operations.create_schema_config(client, data["id"], desired.get("schema_config"))
+        if creating is not desired:  # created paused for the schema config: now it may sync
+            data = {**data, **client.modify_connection(data["id"], {"paused": False, **_test_flags(desired, False)})}
+        return Created(data, schema_config=held, notices=_waiting_notice(data, held))
     except SetupTestsFailedError:
         raise
     except Exception as error:
@@ -119,6 +140,40 @@ def create(client: FivetranClient, desired: Mapping[str, Any]) -> Created:
             f"the new connection '{schema}' was created but the create could not finish ({error}), so it was "
             "deleted again; run `pulumi up` again"
         ) from None
+
+
+def _paused_until_configured(desired: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What to create: `desired`, or it paused when it has a schema config and would otherwise sync at once
+    (Fivetran starts the first sync of a connection that passes its tests, and that sync reads the schema)."""
+    if desired.get("schema_config") and not desired.get("paused"):
+        return {**desired, "paused": True}
+    return desired
+
+
+def _waiting_notice(data: Mapping[str, Any], held: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """Say plainly when the schema config waits for the setup to succeed."""
+    if held is None or (data.get("status") or {}).get("setup_state") == "connected":
+        return ()
+    how = ("its Connect Card is completed" if data.get("connect_card_config") or data.get("connect_card")
+           else "its setup tests pass")
+    return (f"connection '{data.get('id')}' is not set up yet, so Fivetran has not read its tables: its schema "
+            f"config is stored, and Fivetran applies it when it first reads them, once {how}. `pulumi refresh` "
+            "then shows what Fivetran holds",)
+
+
+def _adopt(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]) -> Created:
+    """Adopt an existing connection (see `_adopt_or_refuse`). Its schema config is read, never changed here:
+    the state records what Fivetran holds, so the next `pulumi preview` shows exactly what differs from the
+    program before anything is sent, and the next `pulumi up` applies it."""
+    data = _adopt_or_refuse(client, existing, desired)
+    declared = desired.get("schema_config")
+    held = schema_operations.read_schema_config(client, data["id"], declared)
+    notices: tuple[str, ...] = ()
+    if declared is not None and (differing := differences(held, declared)):
+        notices = (f"adopted connection '{data['id']}': its schema config differs from the program in "
+                   f"{len(differing)} item(s) ({'; '.join(differing)}). Nothing of it was changed: review the "
+                   "difference with `pulumi preview`, then apply it with `pulumi up`",)
+    return Created(data, adopted=True, schema_config=held, notices=notices)
 
 
 @dataclass(frozen=True)
@@ -345,8 +400,30 @@ def read(client: FivetranClient, connection_id: str) -> dict[str, Any] | None:
 
 
 def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], new: Mapping[str, Any],
-           key_in_fivetran: bool = False) -> dict[str, Any] | None:
-    """Bring the connection from `old` to `new` (canonical inputs); None when no API call was needed.
+           key_in_fivetran: bool = False) -> Updated:
+    """Bring the connection from `old` to `new` (canonical inputs): its settings, then its schema config, then
+    a re-sync if one is newly requested.
+
+    A failure after the connection's settings changed says so: the state keeps `old`, and the next `up`
+    sends what is still missing (every step is safe to repeat).
+    """
+    data = _update_connection(client, connection_id, old, new, key_in_fivetran)
+    try:
+        held = schema_operations.apply_schema_config(client, connection_id, old.get("schema_config"),
+                                                     new.get("schema_config"))
+        notice = schema_operations.request_resync(client, connection_id, old.get("resync"), new.get("resync"))
+    except (FivetranError, schema_operations.ResyncRefusedError) as error:
+        if data is None:
+            raise
+        raise IterableConnectionError(
+            f"the connection's settings were updated, but then: {error}. Run `pulumi up` again to finish"
+        ) from None
+    return Updated(data, schema_config=held, notices=(notice,) if notice else ())
+
+
+def _update_connection(client: FivetranClient, connection_id: str, old: Mapping[str, Any],
+                       new: Mapping[str, Any], key_in_fivetran: bool) -> dict[str, Any] | None:
+    """The connection's own settings from `old` to `new`; None when no API call was needed.
 
     Only what changed is sent. Setup tests run when the key or the Iterable config changed and
     `run_setup_tests` is set, or when a test flag was just switched on, provided there is a key to test (one

@@ -67,3 +67,28 @@ class ScheduleOutputs(TypedDict, total=False):
 
 class ExternalSecretsKeysConfigOutputs(TypedDict, total=False):
     api_key: str
+
+
+class ColumnConfigOutputs(TypedDict):
+    enabled: bool
+    hashed: bool
+
+
+class TableConfigOutputs(TypedDict, total=False):
+    enabled: bool
+    columns: dict[str, ColumnConfigOutputs]
+
+
+class SchemaConfigOutputs(TypedDict, total=False):
+    """`schema_config` as Fivetran holds it, for the declared tables and columns only (after `refresh`, a
+    change made in the Fivetran dashboard shows here, and as a difference in the next preview)."""
+
+    schema_change_handling: str
+    tables: dict[str, TableConfigOutputs]
+
+
+class ResyncOutputs(TypedDict, total=False):
+    """`resync` as last requested."""
+
+    trigger: str
+    tables: list[str]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from . import schema_config
 from .enums import (
     AccountRegion,
     CustomEventSyncMode,
@@ -30,6 +31,7 @@ from .model import (
     PATCHABLE_FIELDS,
     PROJECT_OPTIONS,
     SERVICE,
+    SYNC_SCOPE_FIELDS,
     TEST_FLAGS,
     ConnectCardConfig,
     ConnectionSpec,
@@ -68,6 +70,8 @@ def canonical_inputs(spec: ConnectionSpec) -> dict[str, Any]:
         "external_secrets_manager_id": spec.external_secrets_manager_id,
         "external_secrets_keys_config": spec.external_secrets_keys_config.model_dump(mode="json")
         if spec.external_secrets_keys_config else None,
+        "schema_config": schema_config.canonical(spec.schema_config),
+        "resync": schema_config.canonical_resync(spec.resync),
         "adopt_existing": spec.adopt_existing,
         "setup_test_policy": spec.setup_test_policy.value,
         "config": _compact({
@@ -186,7 +190,8 @@ def inputs_from_api(data: Mapping[str, Any], previous: Mapping[str, Any]) -> dic
     """The canonical inputs that describe the live connection, for refresh.
 
     Values Fivetran does not return (the API key, test-control flags, the project's options, the connect-card
-    settings) are carried over from `previous`; everything Fivetran stores comes from `data`, so a change
+    settings) are carried over from `previous`, and so are `schema_config` and `resync`, which the connection
+    does not hold (the caller reads the schema config); everything Fivetran stores comes from `data`, so a change
     made outside Pulumi shows as drift in the next preview. `destination_schema_names` is compared only when
     the program declares it (Fivetran fixes it at creation; an older connection may not report it).
     """
@@ -239,7 +244,7 @@ def inputs_from_api(data: Mapping[str, Any], previous: Mapping[str, Any]) -> dic
         "external_secrets_keys_config": data.get("external_secrets_keys_config") or None,
         "config": _compact(config),
     }
-    for name in (*TEST_FLAGS, *PROJECT_OPTIONS, "connect_card_config"):
+    for name in (*TEST_FLAGS, *PROJECT_OPTIONS, *SYNC_SCOPE_FIELDS, "connect_card_config"):
         out[name] = previous.get(name)
     return _compact(out)
 

@@ -16,10 +16,10 @@ import pulumi.dynamic as dynamic
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from . import operations
+from . import operations, schema_operations
 from .client import FivetranClient
 from .diagnostics import show_plain_errors
-from .diffing import declared_inputs, plan_diff
+from .diffing import declared_inputs, plan_diff, plan_notices
 from .enums import WebhookAuthType
 from .errors import FivetranError
 from .model import SERVICE
@@ -113,8 +113,11 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         failures = [dynamic.CheckFailure(error.path, error.reason) for error in errors]
         return dynamic.CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        plan = plan_diff(self._state(olds), declared_inputs(news), is_unknown)
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        old = self._state(olds)
+        plan = plan_diff(old, declared_inputs(news), is_unknown)
+        for notice in plan_notices(id_, old, news, plan):
+            print(notice)  # the engine shows what a provider prints among the diagnostics, in preview too
         return dynamic.DiffResult(changes=plan.has_changes, replaces=list(plan.replaces),
                                   delete_before_replace=False)
 
@@ -126,22 +129,33 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         if created.adopted:
             with self._lock:
                 self._adopted.add(data["id"])
-        return dynamic.CreateResult(data["id"], outputs(desired, data, previous={}))
+        for notice in created.notices:
+            print(self._redact(notice))
+        held = {**desired, "schema_config": created.schema_config}
+        return dynamic.CreateResult(data["id"], outputs(held, data, previous={}))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         data = self._call(f"read connection '{id_}'", operations.read, self.client, id_)
         if data is None:
             return dynamic.ReadResult(None, {})  # gone: refresh drops it, the next `up` creates it again
-        inputs = inputs_from_api(data, previous=self._state(props))
+        state = self._state(props)
+        inputs = inputs_from_api(data, previous=state)
+        inputs["schema_config"] = self._call(f"read schema config of connection '{id_}'",
+                                             schema_operations.read_schema_config, self.client, id_,
+                                             state.get("schema_config"))
+        inputs = {key: value for key, value in inputs.items() if value is not None}
         return dynamic.ReadResult(id_, outputs(inputs, data, previous=props), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         desired = self._validated("update", news)
         # A connection set up (or broken) has a key in Fivetran, also when it came from a Connect Card.
         keyed = (olds.get("status") or {}).get("setup_state") in operations.KEYED_SETUP_STATES
-        data = self._call(f"update connection '{id_}'", operations.update, self.client, id_,
-                          self._state(olds), desired, keyed)
-        return dynamic.UpdateResult(outputs(desired, data or {}, previous=olds))
+        updated = self._call(f"update connection '{id_}'", operations.update, self.client, id_,
+                             self._state(olds), desired, keyed)
+        for notice in updated.notices:
+            print(self._redact(notice))
+        held = {**desired, "schema_config": updated.schema_config}
+        return dynamic.UpdateResult(outputs(held, updated.connection or {}, previous=olds))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self._lock:
@@ -171,7 +185,7 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         """Run an operation; any failure surfaces as one clear line, redacted like the client's errors."""
         try:
             return function(*args)
-        except (operations.IterableConnectionError, ProviderError) as error:
+        except (operations.IterableConnectionError, schema_operations.ResyncRefusedError, ProviderError) as error:
             message = f"{operation}: {error}"
         except FivetranError as error:
             # Its message starts with the operation it was doing; say ours only when that was a step of it.
@@ -220,5 +234,5 @@ def outputs(inputs: Mapping[str, Any], data: Mapping[str, Any], previous: Mappin
     if (inputs.get("config") or {}).get("webhook_auth_type") not in WEBHOOK_AUTH_WITH_SECRET:
         out.pop("webhook_secret", None)  # NoAuth: Fivetran drops the secret, so must the outputs
     out.setdefault("service", SERVICE)
-    out.update(inputs)
+    out.update({key: value for key, value in inputs.items() if value is not None})
     return out

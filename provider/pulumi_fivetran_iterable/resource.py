@@ -21,7 +21,9 @@ if TYPE_CHECKING:
         DestinationConfigurationOutputs,
         ExternalSecretsKeysConfigOutputs,
         IterableConfigOutputs,
+        ResyncOutputs,
         ScheduleOutputs,
+        SchemaConfigOutputs,
         SetupTestResult,
     )
 from .provider import COMPUTED_OUTPUTS, SECRET_OUTPUTS, IterableConnectionProvider
@@ -76,6 +78,8 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         connect_card_config: pulumi.Output[ConnectCardConfigOutputs | None]
         external_secrets_keys_config: pulumi.Output[ExternalSecretsKeysConfigOutputs | None]
         schedule: pulumi.Output[ScheduleOutputs | None]
+        schema_config: pulumi.Output[SchemaConfigOutputs | None]
+        resync: pulumi.Output[ResyncOutputs | None]
     else:
         status: pulumi.Output[dict[str, Any]]
         setup_tests: pulumi.Output[list[dict[str, Any]]]
@@ -84,6 +88,8 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         connect_card_config: pulumi.Output[dict[str, Any] | None]
         external_secrets_keys_config: pulumi.Output[dict[str, Any] | None]
         schedule: pulumi.Output[dict[str, Any] | None]
+        schema_config: pulumi.Output[dict[str, Any] | None]
+        resync: pulumi.Output[dict[str, Any] | None]
 
     def __init__(self, resource_name: str, args: IterableConnectionArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:

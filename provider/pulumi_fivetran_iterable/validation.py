@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -26,6 +26,7 @@ from .enums import (
     HistoricSyncTimeFrame,
     NetworkingMethod,
     ScheduleType,
+    SchemaChangeHandling,
     SetupTestPolicy,
     SyncMode,
     SyncScheduleType,
@@ -42,6 +43,7 @@ from .model import (
     schedule_implies,
 )
 from .payloads import canonical_inputs
+from .schema_config import problems as schema_config_problems
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ _ENUM_BY_PATH: dict[str, type[StrEnum]] = {
     "destination_schema_names": DestinationSchemaNames,
     "schedule.schedule_type": SyncScheduleType,
     "schedule.days_of_week": WeekDay,
+    "schema_config.schema_change_handling": SchemaChangeHandling,
 }
 
 
@@ -105,11 +108,15 @@ def _reason(error: Mapping[str, Any], path: str, secret: bool) -> str:
             "config": "declare config with at least schema and api_key (or connect_card_config)",
             "config.schema": "set the destination schema name, for example 'iterable_marketing'",
             "connect_card_config.redirect_uri": "set the URL Fivetran sends the person back to",
+            "resync.trigger": "set any text (for example today's date), and change it to request another re-sync",
         }
         return f"is required; {hints.get(path, 'set it')}"
     if kind == "extra_forbidden":
         scope, _, name = path.rpartition(".")
-        candidates = FIELDS_BY_SCOPE.get(scope, ())
+        # Tables and columns are named by the user: `schema_config.tables.event` has the inputs of every table.
+        generic = re.sub(r"^schema_config\.tables\.[^.]+", "schema_config.tables.*", scope)
+        generic = re.sub(r"\.columns\.[^.]+$", ".columns.*", generic)
+        candidates = FIELDS_BY_SCOPE.get(generic, ())
         close = difflib.get_close_matches(name, candidates, n=1)
         prefix = f"{scope}." if scope else ""
         known = ", ".join(candidates)
@@ -184,6 +191,7 @@ def _cross_field_errors(spec: ConnectionSpec) -> list[FieldError]:
         rule(config.historical_sync_limit_date <= dt.date.today(), "config.historical_sync_limit_date",
              "is in the future; use a date on or before today")
     _key_source_errors(spec, rule)
+    errors.extend(FieldError(path, reason) for path, reason in schema_config_problems(spec.schema_config, spec.resync))
     if spec.schedule is not None:
         _schedule_errors(spec, rule)
 
@@ -283,7 +291,7 @@ def _analyse(props: Mapping[str, Any]) -> tuple[ConnectionSpec | None, list[Fiel
 
 
 # Stand-ins for required inputs that are malformed, so the other rules can still be judged.
-_PLACEHOLDERS = {"group_id": "placeholder", "config.schema": "placeholder"}
+_PLACEHOLDERS = {"group_id": "placeholder", "config.schema": "placeholder", "resync.trigger": "placeholder"}
 
 
 def _with_placeholders(props: dict[str, Any], bad_paths: set[str]) -> dict[str, Any]:
@@ -316,7 +324,7 @@ def check_inputs(
     Errors about an unknown value, or from a rule that depends on one, are dropped: they can only be
     judged once the value is known, and `create`/`update` validate again then.
     """
-    unknown_paths = {path for path, value in _walk(props) if is_unknown(value)}
+    unknown_paths = _unknown_paths(props, is_unknown)
     known = _with_placeholders(_without_paths(props, unknown_paths), unknown_paths)
     spec, errors = _analyse(known)
     errors = [e for e in errors if not _touches(e, unknown_paths)]
@@ -357,15 +365,27 @@ def _whole_numbers(value: Any) -> Any:
     return value
 
 
-def _walk(props: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+def _unknown_paths(props: Mapping[str, Any], is_unknown: Callable[[Any], bool], prefix: str = "") -> set[str]:
+    """The property paths whose value is not known yet (one pass: a schema config has hundreds of paths)."""
+    found: set[str] = set()
     for key, value in props.items():
-        path = f"{prefix}{key}"
-        yield path, value
-        if isinstance(value, Mapping):
-            yield from _walk(value, f"{path}.")
+        kind = type(value)
+        if kind in _NEVER_UNKNOWN:
+            continue
+        if kind is dict or (kind is not str and isinstance(value, Mapping)):
+            found |= _unknown_paths(value, is_unknown, f"{prefix}{key}.")
+        elif is_unknown(value):
+            found.add(f"{prefix}{key}")
+    return found
+
+
+# Values that cannot stand for an unknown (the engine's unknown is an `Unknown` object or a sentinel string).
+_NEVER_UNKNOWN = frozenset({bool, int, float, type(None)})
 
 
 def _without_paths(props: Mapping[str, Any], paths: set[str], prefix: str = "") -> dict[str, Any]:
+    if not paths:
+        return dict(props)
     out: dict[str, Any] = {}
     for key, value in props.items():
         path = f"{prefix}{key}"

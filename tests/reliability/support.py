@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi_fivetran_iterable import schema_config
 from pulumi_fivetran_iterable.client import FivetranClient, RetryPolicy
 from pulumi_fivetran_iterable.provider import IterableConnectionProvider
 
@@ -205,6 +206,12 @@ class MiniEngine:
             checked = self.provider.check(entry.inputs, dict(program[name]))
             diff = self.provider.diff(entry.id, outs, {**checked.inputs, "__provider": PROVIDER_STRING})
             assert diff.changes is False, f"{name}: the state does not match the program"
+            declared_config = checked.inputs.get("schema_config")
+            if declared_config is not None:
+                status, body = emulator.api("GET", f"/connections/{entry.id}/schemas")
+                live = body["data"] if status == 200 else None
+                assert schema_config.project(live, declared_config) == declared_config, (
+                    f"{name}: Fivetran's schema config does not hold the declared one: {live}")
 
 
 # -- stack projects ---------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pulumi_fivetran_iterable.catalog import TABLES, column_locked_reason
+from pulumi_fivetran_iterable.enums import SchemaChangeHandling
 from pulumi_fivetran_iterable.model import (
     CONFIG_FIELDS,
     SYNC_FREQUENCIES,
@@ -147,6 +149,11 @@ def valid_inputs(draw: st.DrawFn) -> dict[str, Any]:
         "external_secrets_keys_config": {"api_key": SECRET_NAME} if source == "manager" else None,
         "setup_test_policy": maybe(draw, st.sampled_from(list(SetupTestPolicy))),
     })
+    if draw(st.integers(0, 3)) == 0:  # now and then what the connection syncs, and a re-sync
+        props["schema_config"] = draw(schema_configs())
+    if draw(st.integers(0, 5)) == 0:
+        props["resync"] = _compact({"trigger": draw(ident), "tables": maybe(draw, st.lists(
+            st.sampled_from(sorted(_enabled_tables(props.get("schema_config")))), min_size=1, max_size=3))})
     if draw(st.integers(0, 4)) == 0:  # now and then a flexible schedule, which takes precedence
         props["schedule"] = draw(schedules())
         for name in ("sync_frequency", "schedule_type", "daily_sync_time"):
@@ -172,6 +179,101 @@ def schedules(draw: st.DrawFn) -> dict[str, Any]:
         if kind is SyncScheduleType.CRON else None,
         "days_of_week": days if kind in (SyncScheduleType.INTERVAL, SyncScheduleType.TIME_OF_DAY) else None,
     })
+
+
+TABLE_NAMES = sorted(TABLES)
+DISABLEABLE = [name for name in TABLE_NAMES if TABLES[name].can_be_disabled]
+LOCKED_TABLES = [name for name in TABLE_NAMES if not TABLES[name].can_be_disabled]
+# (table, column) pairs Fivetran lets a user block and hash, and the ones it does not.
+FREE_COLUMNS = [(t, c) for t in TABLE_NAMES for c in TABLES[t].columns if not column_locked_reason(TABLES[t], c)]
+LOCKED_COLUMNS = [(t, c) for t in TABLE_NAMES for c in TABLES[t].columns if column_locked_reason(TABLES[t], c)]
+
+
+@st.composite
+def schema_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid `schema_config`: some of Iterable's tables, in any letter case, with settings Fivetran allows."""
+    tables: dict[str, Any] = {}
+    for name in draw(st.lists(st.sampled_from(TABLE_NAMES), max_size=4, unique=True)):
+        free = [c for t, c in FREE_COLUMNS if t == name]
+        columns = {column: _compact({"enabled": maybe(draw, st.booleans()), "hashed": maybe(draw, st.booleans())})
+                   for column in draw(st.lists(st.sampled_from(free), max_size=3, unique=True))} if free else {}
+        table = _compact({"enabled": maybe(draw, st.booleans()) if TABLES[name].can_be_disabled else None,
+                          "columns": columns or None})
+        tables[name.upper() if draw(st.integers(0, 5)) == 0 else name] = table
+    return _compact({"schema_change_handling": maybe(draw, st.sampled_from(list(SchemaChangeHandling))),
+                     "tables": tables or None})
+
+
+def _enabled_tables(config: dict[str, Any] | None) -> set[str]:
+    disabled = {name.lower() for name, table in ((config or {}).get("tables") or {}).items()
+                if table.get("enabled") is False}
+    return set(TABLE_NAMES) - disabled
+
+
+def _in_schema_config(draw: st.DrawFn, props: dict[str, Any], table: str, settings: dict[str, Any]) -> str:
+    """Put `settings` for `table` into the program's schema config (made if needed); the table's path."""
+    config = props.setdefault("schema_config", {})
+    tables = config.setdefault("tables", {})
+    for name in [name for name in tables if name.lower() == table]:
+        del tables[name]
+    tables[table] = settings
+    return f"schema_config.tables.{table}"
+
+
+def schema_table(build: Callable[[st.DrawFn], tuple[str, dict[str, Any], str]]) -> Mutation:
+    """A mutation that declares one table with a broken setting; `build` gives (table, settings, path suffix)."""
+    def mutate(draw: st.DrawFn, props: dict[str, Any]) -> str:
+        table, settings, suffix = build(draw)
+        return _in_schema_config(draw, props, table, settings) + suffix
+    return mutate
+
+
+def _unknown_table(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    return draw(ident.filter(lambda name: name not in TABLES)), {"enabled": False}, ""
+
+
+def _locked_table(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    return draw(st.sampled_from(LOCKED_TABLES)), {"enabled": False}, ".enabled"
+
+
+def _unknown_column(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    table = draw(st.sampled_from(TABLE_NAMES))
+    column = draw(ident.filter(lambda name: name not in TABLES[table].columns))
+    return table, {"columns": {column: {"hashed": True}}}, f".columns.{column}"
+
+
+def _locked_column(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    table, column = draw(st.sampled_from(LOCKED_COLUMNS))
+    setting_name = draw(st.sampled_from(["enabled", "hashed"]))
+    return table, {"columns": {column: {setting_name: setting_name == "hashed"}}}, f".columns.{column}.{setting_name}"
+
+
+def _table_flag_not_bool(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    return draw(st.sampled_from(DISABLEABLE)), {"enabled": draw(not_a_bool)}, ".enabled"
+
+
+def _column_flag_not_bool(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    table, column = draw(st.sampled_from(FREE_COLUMNS))
+    setting_name = draw(st.sampled_from(["enabled", "hashed"]))
+    return table, {"columns": {column: {setting_name: draw(not_a_bool)}}}, f".columns.{column}.{setting_name}"
+
+
+def _table_unknown_input(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    key = draw(ident.filter(lambda k: k not in ("enabled", "columns")))
+    return draw(st.sampled_from(TABLE_NAMES)), {key: draw(small_json)}, f".{key}"
+
+
+def _column_unknown_input(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
+    table, column = draw(st.sampled_from(FREE_COLUMNS))
+    key = draw(ident.filter(lambda k: k not in ("enabled", "hashed")))
+    return table, {"columns": {column: {key: draw(small_json)}}}, f".columns.{column}.{key}"
+
+
+def _resync_of_a_disabled_table(draw: st.DrawFn, props: dict[str, Any]) -> str:
+    table = draw(st.sampled_from(DISABLEABLE))
+    _in_schema_config(draw, props, table, {"enabled": False})
+    props["resync"] = {"trigger": "now", "tables": [table]}
+    return "resync.tables[0]"
 
 
 def _plain(value: Any) -> Any:
@@ -424,6 +526,31 @@ RULES: list[Rule] = [
     Rule("schedule unknown input", "schedule.*",
          unknown_key("schedule", ("schedule_type", "interval", "time_of_day", "days_of_week", "cron"),
                      {"schedule_type": "MANUAL"})),
+    # -- what the connection syncs, and re-syncs
+    Rule("schema_config not an object", "schema_config", setting("schema_config", not_an_object)),
+    Rule("schema_config.schema_change_handling unknown", "schema_config.schema_change_handling",
+         setting("schema_config.schema_change_handling", not_one_of(SchemaChangeHandling))),
+    Rule("schema_config.tables not an object", "schema_config.tables", setting("schema_config.tables", not_an_object)),
+    Rule("schema_config unknown input", "schema_config.*",
+         unknown_key("schema_config", ("schema_change_handling", "tables"), {})),
+    Rule("schema_config table that Iterable has not", "schema_config.tables.*", schema_table(_unknown_table)),
+    Rule("schema_config table Fivetran keeps enabled, disabled", "schema_config.tables.*",
+         schema_table(_locked_table)),
+    Rule("schema_config table enabled not true/false", "schema_config.tables.*", schema_table(_table_flag_not_bool)),
+    Rule("schema_config table unknown input", "schema_config.tables.*", schema_table(_table_unknown_input)),
+    Rule("schema_config column that the table has not", "schema_config.tables.*", schema_table(_unknown_column)),
+    Rule("schema_config key or system column blocked or hashed", "schema_config.tables.*",
+         schema_table(_locked_column)),
+    Rule("schema_config column setting not true/false", "schema_config.tables.*",
+         schema_table(_column_flag_not_bool)),
+    Rule("schema_config column unknown input", "schema_config.tables.*", schema_table(_column_unknown_input)),
+    Rule("resync not an object", "resync", setting("resync", not_an_object)),
+    Rule("resync.trigger missing or blank", "resync.trigger",
+         setting("resync", st.sampled_from([{}, {"trigger": ""}, {"trigger": "  "}, {"tables": ["event"]}]))),
+    Rule("resync of a table Iterable has not", "resync.tables",
+         setting("resync", st.builds(lambda name: {"trigger": "now", "tables": [name]},
+                                     ident.filter(lambda name: name not in TABLES)))),
+    Rule("resync of a table the program disables", "resync.tables", _resync_of_a_disabled_table),
 ]
 
 

@@ -48,6 +48,17 @@ MIXED_AFTER = {
 }
 
 ONE_ID = r"^/v1/connections/[^/]+$"
+# What the connection syncs: created with it, changed, read back, and re-synced on request.
+BLOCKED = {"tables": {"list_user_history": {"enabled": False},
+                      "user_history": {"columns": {"email": {"hashed": True}}}}}
+WITH_SCHEMA = {"main": declared("iterable_main", schema_config=BLOCKED)}
+SCHEMA_CHANGED = {"main": declared("iterable_main", schema_config={
+    "schema_change_handling": "BLOCK_ALL",
+    "tables": {"list_user_history": {"enabled": True}, "event": {"enabled": False},
+               "user_history": {"columns": {"email": {"hashed": False}, "phone_number": {"enabled": False}}}}})}
+RESYNC_BEFORE = {"main": declared("iterable_main", resync={"trigger": "1"})}
+RESYNC_AFTER = {"main": declared("iterable_main", resync={"trigger": "2", "tables": ["event"]})}
+SCHEMAS = r"^/v1/connections/[^/]+/schemas$"
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,13 @@ OPERATIONS = (
     Operation("delete", (("DELETE", ONE_ID),), ONE, {}, r"delete connection '\w+'", _destroy),
     Operation("up of several", (("POST", r"^/v1/connections$"), ("PATCH", ONE_ID), ("DELETE", ONE_ID)),
               MIXED_BEFORE, MIXED_AFTER, r"(create|update|delete) connection", _up),
+    Operation("create with schema config", (("POST", SCHEMAS), ("PATCH", ONE_ID)), {}, WITH_SCHEMA,
+              r"create connection", _up),
+    Operation("schema config update", (("PATCH", SCHEMAS),), WITH_SCHEMA, SCHEMA_CHANGED,
+              r"update schema config of connection '\w+'", _up),
+    Operation("schema config read", (("GET", SCHEMAS),), WITH_SCHEMA, WITH_SCHEMA,
+              r"read schema config of connection '\w+'", _refresh),
+    Operation("re-sync", (("POST", r"/resync$"),), RESYNC_BEFORE, RESYNC_AFTER, r"re-sync connection '\w+'", _up),
 )
 
 # Cells that pin a known bug (strict xfail, so a fix shows up); none in the matrix itself at present.

@@ -1,0 +1,144 @@
+"""What a connection's schema config and re-syncs mean in Fivetran API calls.
+
+Each function returns what Fivetran holds of the declared items (see `schema_config.project`), so the state
+records the truth: an item Fivetran did not take shows as a difference in the next preview, never as "done".
+
+- At create, the settings are pre-created (`POST .../schemas`, one request): Fivetran applies them when it
+  first reads the connection's schema, which it can do only once the setup succeeded. So a connection whose
+  Connect Card is not completed yet, or whose setup tests fail under `warn`, gets its schema config too, and
+  nothing waits for a later `up`.
+- An update sends one `PATCH .../schemas` with only what differs; a connection that has no schema config
+  (an adopted one that never synced) gets it pre-created instead.
+- A re-sync is requested at most once per change of `resync`: an outcome Fivetran leaves unknown is settled
+  by reading the connection where it tells (a whole re-sync marks it `is_historical_sync`), and otherwise
+  reported, not repeated (a second historical re-sync would read everything from Iterable once more).
+
+Nothing here knows about Pulumi.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from .catalog import SOURCE_SCHEMA
+from .client import FivetranClient
+from .errors import ConflictError, FivetranError, NotFoundError, OutcomeUnknownError
+from .schema_config import (
+    changes,
+    live_tables,
+    pre_create_body,
+    project,
+    resync_body,
+    resync_requested,
+    unlisted_columns,
+)
+
+
+class ResyncRefusedError(Exception):
+    """Fivetran refused a re-sync (a sync is running); the message says what to do."""
+
+
+def create_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any] | None
+                         ) -> dict[str, Any] | None:
+    """Give a new connection its declared schema config; what Fivetran holds of it."""
+    if declared is None:
+        return None
+    return _write_all(client, connection_id, declared)
+
+
+def apply_schema_config(client: FivetranClient, connection_id: str, held: Mapping[str, Any] | None,
+                        declared: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Bring the declared items from `held` (the state's view of them) to `declared`, in one request.
+
+    Items the program stopped declaring are left as they are in Fivetran, and no longer tracked.
+    """
+    if declared is None:
+        return None
+    body = changes(held, declared)
+    if not body:
+        return dict(declared)
+    try:
+        reply = client.modify_schema_config(connection_id, body)
+    except NotFoundError as missing:
+        if missing.code != "NotFound_SchemaConfig":
+            raise
+        return _write_all(client, connection_id, declared)
+    return _held(reply, declared, fallback=held)
+
+
+def read_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any] | None
+                       ) -> dict[str, Any] | None:
+    """What Fivetran holds of the declared items (None when nothing is declared: nothing is read)."""
+    if declared is None:
+        return None
+    try:
+        live: dict[str, Any] | None = client.get_schema_config(connection_id)
+    except NotFoundError as missing:
+        if missing.code != "NotFound_SchemaConfig":
+            raise
+        live = None
+    columns_of: dict[str, dict[str, Any]] = {}
+    for table in unlisted_columns(live, declared):
+        # Not found: the schema was not read yet, so the columns have no settings and Fivetran's defaults apply.
+        with contextlib.suppress(NotFoundError):
+            columns_of[table] = client.get_table_columns(connection_id, SOURCE_SCHEMA, table)
+    return project(live, declared, columns_of)
+
+
+def request_resync(client: FivetranClient, connection_id: str, old: Mapping[str, Any] | None,
+                   new: Mapping[str, Any] | None) -> str | None:
+    """Ask for the re-sync `new` declares when it is new or changed; a notice when its outcome is unknown."""
+    if not resync_requested(old, new):
+        return None
+    assert new is not None
+    body = resync_body(new)
+    what = f"the tables {', '.join(new['tables'])}" if new.get("tables") else "the whole connection"
+    for attempt in (1, 2):
+        try:
+            client.resync(connection_id, body)
+            return None
+        except ConflictError as conflict:
+            raise ResyncRefusedError(
+                f"Fivetran refused the re-sync of {what} ({conflict.message}): a sync is running and could not "
+                "finish first. Nothing changed; run `pulumi up` again once the sync has ended"
+            ) from None
+        except OutcomeUnknownError as unknown:
+            if body or attempt == 2 or _historical_sync_running(client, connection_id):
+                return (f"the re-sync of {what} of connection '{connection_id}' may or may not have started "
+                        f"({unknown.message}); it is not requested again, so that it cannot run twice. If the "
+                        "Fivetran dashboard shows no re-sync, change resync.trigger and run `pulumi up`")
+    return None
+
+
+def _historical_sync_running(client: FivetranClient, connection_id: str) -> bool:
+    """Whether the connection is in a historical sync now (what a whole re-sync starts)."""
+    try:
+        data = client.get_connection(connection_id)
+    except FivetranError:
+        return True  # cannot tell: count it as started, so that it is never sent twice
+    return bool((data.get("status") or {}).get("is_historical_sync"))
+
+
+def _write_all(client: FivetranClient, connection_id: str, declared: Mapping[str, Any]) -> dict[str, Any]:
+    """Pre-create every declared item; where a schema config exists already (read meanwhile, or a repeat of
+    our own pre-create whose reply was lost), PATCH the same items instead."""
+    try:
+        reply = client.pre_create_schema_config(connection_id, pre_create_body(declared))
+    except ConflictError:
+        reply = client.modify_schema_config(connection_id, changes(None, declared))
+    return _held(reply, declared, fallback=None)
+
+
+def _held(reply: Mapping[str, Any], declared: Mapping[str, Any], fallback: Mapping[str, Any] | None
+          ) -> dict[str, Any]:
+    """What a successful write's reply says Fivetran holds of the declared items.
+
+    A reply without the schema config (an empty `data`) is taken at its word: the declared items. Columns the
+    reply does not list keep what `fallback` held of them.
+    """
+    if not live_tables(reply) and "schema_change_handling" not in reply:
+        return dict(declared)
+    columns_of = {name: table.get("columns") or {} for name, table in ((fallback or {}).get("tables") or {}).items()}
+    return project(reply, declared, columns_of) or {}
