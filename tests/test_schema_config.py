@@ -16,6 +16,7 @@ from pulumi_fivetran_iterable.provider import IterableConnectionProvider, Provid
 
 from fivetran_emulator import catalog as emulator_catalog
 from tests.support.emulator import Emulator
+from tests.support.failures import by_path
 from tests.test_provider import checked, make_provider, program
 
 # The README's example: block the table that raises MAR, hash a PII column.
@@ -27,7 +28,7 @@ CANONICAL = {"tables": {"list_user_history": {"enabled": False},
 
 def failures(**overrides: Any) -> dict[str, str]:
     result = IterableConnectionProvider().check({}, program(**overrides))
-    return {f.property: f.reason for f in result.failures}
+    return by_path(result.failures)
 
 
 def schemas_of(emulator: Emulator, connection_id: str) -> dict[str, Any] | None:
@@ -455,3 +456,40 @@ def test_a_whole_resync_rejected_before_it_reached_fivetran_is_sent_once_more(em
     provider.update(created.id, state(created.outs), checked(provider, program(resync={"trigger": "x"})))
     assert [status for status in (r["status"] for r in emulator.requests()[before:]
                                   if r["path"].endswith("/resync"))] == [502, 200]
+
+
+def test_adopting_a_connection_without_any_schema_config_gives_it_before_unpausing(emulator: Emulator) -> None:
+    """Found by the soak (seed 3, round 12): an `up` killed after its POST leaves a connection created paused,
+    without its schema config; the next `up` adopts it (as its error says to). Adoption used to unpause it with
+    no schema config, so its first sync could load blocked tables. There is nothing of anyone's to review in a
+    connection that never had one: it gets the declared one, before the adoption's PATCH."""
+    status, body = emulator.api("POST", "/connections", {
+        "service": "iterable", "group_id": "warehouse_main", "paused": True,
+        "config": {"schema": "iterable_marketing", "api_key": "itbl-canary-7d1e"}})
+    assert status == 201, body
+    connection_id = body["data"]["id"]
+    provider = make_provider(emulator)
+    adopting = declare(provider, adopt_existing=True)
+    before = len(emulator.requests())
+    adopted = provider.create(adopting)
+    assert adopted.id == connection_id
+    sent = [(method, path.rsplit("/", 1)[-1]) for method, path in requests_since(emulator, before)]
+    assert sent.index(("POST", "schemas")) < sent.index(("PATCH", connection_id)), sent
+    assert emulator.connections()[0]["paused"] is False
+    assert tables_of(emulator, connection_id)["list_user_history"]["enabled"] is False
+    assert adopted.outs["schema_config"] == CANONICAL
+    assert provider.diff(connection_id, state(adopted.outs), adopting).changes is False
+
+
+def test_a_refused_adoption_sends_nothing_to_the_connection(emulator: Emulator) -> None:
+    status, body = emulator.api("POST", "/connections", {
+        "service": "iterable", "group_id": "warehouse_main", "paused": True,
+        "config": {"schema": "iterable_marketing", "api_key": "itbl-theirs"}})
+    assert status == 201, body
+    provider = make_provider(emulator)
+    before = len(emulator.requests())
+    with pytest.raises(ProviderError, match="adopt_existing: true"):
+        provider.create(declare(provider))
+    assert [r for r in emulator.requests()[before:] if r["method"] != "GET" and
+            r["path"] != "/v1/connections"] == []
+    assert schemas_of(emulator, body["data"]["id"]) is None

@@ -162,12 +162,16 @@ def _waiting_notice(data: Mapping[str, Any], held: Mapping[str, Any] | None) -> 
 
 
 def _adopt(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]) -> Created:
-    """Adopt an existing connection (see `_adopt_or_refuse`). Its schema config is read, never changed here:
-    the state records what Fivetran holds, so the next `pulumi preview` shows exactly what differs from the
-    program before anything is sent, and the next `pulumi up` applies it."""
-    data = _adopt_or_refuse(client, existing, desired)
+    """Adopt an existing connection (see `_adopt_or_refuse`). A schema config it has is read, never changed
+    here: the state records what Fivetran holds, so the next `pulumi preview` shows exactly what differs from
+    the program before anything is sent, and the next `pulumi up` applies it. One it does not have yet is given
+    first, before the adoption may unpause the connection (as for a new one)."""
+    _check_adoptable(existing, desired)
     declared = desired.get("schema_config")
-    held = schema_operations.read_schema_config(client, data["id"], declared)
+    # Before the settings, which may unpause it. Should the adoption then fail its setup tests, this schema
+    # config stays: it applies only once the connection's tables are read, which needs passing tests.
+    held = schema_operations.adopt_schema_config(client, existing["id"], declared)
+    data = _adopt_or_refuse(client, existing, desired)
     notices: tuple[str, ...] = ()
     if declared is not None and (differing := differences(held, declared)):
         notices = (f"adopted connection '{data['id']}': its schema config differs from the program in "
@@ -293,13 +297,9 @@ def _schema_taken(error: FivetranError) -> bool:
     return error.status == 400 and "schema" in text and ("exist" in text or "already" in text)
 
 
-def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]
-                     ) -> dict[str, Any]:
-    """Bring an existing connection to the declared settings, when the program says `adopt_existing`.
-
-    With a declared key, adoption always sends it (and runs the setup tests): Fivetran never returns a
-    stored key, so the connection's key cannot be compared with the program's.
-    """
+def _check_adoptable(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> None:
+    """Raise unless the program may adopt `existing`: it says `adopt_existing`, and nothing fixed at creation
+    differs. Checked before anything is sent to the connection."""
     schema, group_id, connection_id = desired["config"]["schema"], desired["group_id"], existing["id"]
     if not desired.get("adopt_existing"):
         raise ConnectionExistsError(
@@ -312,7 +312,6 @@ def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desire
             "brought to the declared settings; after an interrupted `up`, `pulumi refresh "
             "--clear-pending-creates` clears Pulumi's record of it. Otherwise choose another config.schema"
         )
-    live = inputs_from_api(existing, previous={"destination_schema_names": desired.get("destination_schema_names")})
     naming = desired.get("destination_schema_names")
     if naming and existing.get("destination_schema_names") not in (None, naming):
         raise ConnectionExistsError(
@@ -321,6 +320,18 @@ def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desire
             f"cannot be adopted with {naming}; declare destination_schema_names: "
             f"{existing['destination_schema_names']} to adopt it, or choose another config.schema"
         )
+
+
+def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]
+                     ) -> dict[str, Any]:
+    """Bring an existing connection to the declared settings, when the program says `adopt_existing`.
+
+    With a declared key, adoption always sends it (and runs the setup tests): Fivetran never returns a
+    stored key, so the connection's key cannot be compared with the program's.
+    """
+    _check_adoptable(existing, desired)
+    schema, connection_id = desired["config"]["schema"], existing["id"]
+    live = inputs_from_api(existing, previous={"destination_schema_names": desired.get("destination_schema_names")})
     body = patch_body(live, desired)
     if not body:
         # Already as declared: the listed connection is the whole view (list items carry every field).

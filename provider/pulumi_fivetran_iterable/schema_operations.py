@@ -73,12 +73,34 @@ def read_schema_config(client: FivetranClient, connection_id: str, declared: Map
     """What Fivetran holds of the declared items (None when nothing is declared: nothing is read)."""
     if declared is None:
         return None
+    return _held_live(client, connection_id, declared, _live_config(client, connection_id))
+
+
+def adopt_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any] | None
+                        ) -> dict[str, Any] | None:
+    """At adoption: a connection that has no schema config at all (it never synced: made by someone who did not
+    get that far, or by an interrupted `up` of ours) gets the declared one, as a new connection would, since
+    there is nothing of theirs to review; one that has a schema config is only read (see `operations`)."""
+    if declared is None:
+        return None
+    live = _live_config(client, connection_id)
+    if live is None:
+        return _write_all(client, connection_id, declared)
+    return _held_live(client, connection_id, declared, live)
+
+
+def _live_config(client: FivetranClient, connection_id: str) -> dict[str, Any] | None:
+    """Fivetran's schema config of the connection; None when it has none yet."""
     try:
-        live: dict[str, Any] | None = client.get_schema_config(connection_id)
+        return client.get_schema_config(connection_id)
     except NotFoundError as missing:
         if missing.code != "NotFound_SchemaConfig":
             raise
-        live = None
+        return None
+
+
+def _held_live(client: FivetranClient, connection_id: str, declared: Mapping[str, Any],
+               live: Mapping[str, Any] | None) -> dict[str, Any] | None:
     columns_of: dict[str, dict[str, Any]] = {}
     for table in unlisted_columns(live, declared):
         # Not found: the schema was not read yet, so the columns have no settings and Fivetran's defaults apply.
