@@ -144,7 +144,7 @@ def entry_problems(entry: dict[str, Any]) -> list[str]:
     if name in names_with_keys:
         props["config"] = {**settings, "api_key": "stands-for-the-secret-key"}
     failures = IterableConnectionProvider().check({}, props).failures
-    return [f"{failure.property}: {failure.reason}" for failure in failures]
+    return [failure.reason for failure in failures]  # each reads "<property path>: <what is wrong and the fix>"
 
 
 def stack_problems(entries: Any) -> list[tuple[str | None, str]]:

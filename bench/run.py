@@ -17,6 +17,8 @@ same run, so a busy or slow machine moves the absolute times but much less the f
 4. Memory              peak RSS of the provider process (`python -m pulumi.dynamic`) at 300 connections.
 5. Schema config       (bench/schema.py)    requests per schema operation; check/diff and `pulumi preview`
                         of connections declaring every table and column, against the same without.
+6. Floor               (bench/floor.py)     up of new connections, preview, no-change up and refresh against a
+                        null dynamic provider with the same inputs, at 10, 100, 300 and 1,000 connections.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: `venv/bin/python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import bulk, checkdiff, cli_scale, machine, overhead, schema  # noqa: E402
+from bench import bulk, checkdiff, cli_scale, floor, machine, overhead, schema  # noqa: E402
 from bench.cli_scale import log  # noqa: E402
 from tests.support.emulator import start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiCliNotFound, find_pulumi  # noqa: E402
@@ -105,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         report["bulk"] = {"provider": bulk.provider_up(tmp / "bulk"), "gofivetran_like": None}
         log(f"[{_t(started)}]    the Terraform-like client under the same limit")
         report["bulk"]["gofivetran_like"] = bulk.gofivetran_comparison()
+        floor_sizes = (10, 30) if args.quick else (10, 100, 300, 1000)
+        log(f"[{_t(started)}] 6. against a null provider at {', '.join(map(str, floor_sizes))} connections")
+        report["floor"] = floor.measure(tmp / "floor", floor_sizes)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -245,6 +250,8 @@ def table(r: dict[str, Any]) -> str:
     ]
     if "schema_config" in r:  # runs recorded before schema config have no section 5
         lines += ["", *schema.table_lines(r["schema_config"])]
+    if "floor" in r:  # nor section 6
+        lines += ["", *floor.table_lines(r["floor"])]
     return "\n".join(lines)
 
 

@@ -135,7 +135,7 @@ def preview_cost(tmp: Path, emulator: Emulator, connections: int = 15, rounds: i
         for label, project in projects.items():
             before = len(emulator.requests())
             started = time.monotonic()
-            result = project.preview("--expect-no-changes").check()
+            result = project.preview("--expect-no-changes", "--refresh=false").check()  # the engine path alone
             times[label].append(time.monotonic() - started)
             requests[label] += len(emulator.requests()) - before
             assert result.ok

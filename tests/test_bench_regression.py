@@ -5,7 +5,8 @@
   (a create posts; it looks anything up only when Fivetran refuses or the reply is lost).
 - Schema config: a create with one sends three requests (two when declared paused), any change one, a
   refresh two, a re-sync one, a preview none.
-- A `pulumi preview` of an unchanged stack sends no API request at all (marked `cli`: real CLI).
+- A `pulumi preview` of an unchanged stack sends one GET per connection (the project's refresh) and
+  nothing else, and with `--refresh=false` no request at all (marked `cli`: real CLI).
 """
 
 from __future__ import annotations
@@ -48,13 +49,19 @@ def test_requests_per_schema_operation(emulator: Emulator) -> None:
 
 
 @pytest.mark.cli
-def test_noop_preview_sends_no_api_request(tmp_path, emulator: Emulator) -> None:
+def test_noop_preview_only_reads(tmp_path, emulator: Emulator) -> None:
     project = StackProject.create(tmp_path, emulator)
     connections = [connection(f"noop-{i}", sync_frequency=360) for i in range(3)]
     project.declare_many(connections, {c["name"]: f"itbl-key-{c['name']}" for c in connections})
     project.up().check()
     assert len(emulator.connections()) == 3
+    ids = sorted(c["id"] for c in emulator.connections())
     logged = len(emulator.requests())
     preview = project.preview().check()
     assert "4 unchanged" in preview.stdout, preview.transcript()
+    # The project refreshes first: one GET per connection, nothing else; without the refresh, nothing at all.
+    assert sorted((r["method"], r["path"]) for r in emulator.requests()[logged:]) == [
+        ("GET", f"/v1/connections/{connection_id}") for connection_id in ids]
+    logged = len(emulator.requests())
+    project.preview("--refresh=false").check()
     assert emulator.requests()[logged:] == []

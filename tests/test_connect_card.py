@@ -10,6 +10,7 @@ import pytest
 from pulumi_fivetran_iterable.provider import IterableConnectionProvider
 
 from tests.support.emulator import Emulator
+from tests.support.failures import paths
 from tests.test_provider import checked, make_provider
 
 CARD = {"redirect_uri": "https://example.com/iterable-connected", "hide_setup_guide": True}
@@ -42,7 +43,7 @@ def create_with_card(provider: IterableConnectionProvider) -> tuple[str, dict[st
 
 def test_neither_key_nor_card_is_rejected_at_check_naming_the_field(provider) -> None:
     failures = provider.check({}, program(card=None)).failures
-    assert [f.property for f in failures] == ["config.api_key"]
+    assert paths(failures) == ["config.api_key"]
     assert "connect_card_config" in failures[0].reason
 
 

@@ -14,6 +14,7 @@ from pulumi.output import Unknown
 from pulumi_fivetran_iterable.provider import IterableConnectionProvider, ProviderError
 
 from tests.support.emulator import Emulator
+from tests.support.failures import by_path, paths
 from tests.test_provider import checked, create, make_provider, program
 
 ALL_DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
@@ -22,7 +23,7 @@ VAULT, SECRET_NAME, VAULT_KEY = "esm_vault", "ITERABLE_API_KEY", "itbl-key-kept-
 
 def failures(**overrides: Any) -> dict[str, str]:
     result = IterableConnectionProvider().check({}, program(**overrides))
-    return {f.property: f.reason for f in result.failures}
+    return by_path(result.failures)
 
 
 def keyless(**overrides: Any) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def test_the_new_fields_are_checked_at_preview(overrides: dict[str, Any], path: 
 def test_a_key_from_a_secrets_manager_needs_no_api_key_and_no_card() -> None:
     assert IterableConnectionProvider().check({}, from_vault()).failures == []
     card_too = from_vault(connect_card_config={"redirect_uri": "https://example.com/back"})
-    assert [f.property for f in IterableConnectionProvider().check({}, card_too).failures] == ["connect_card_config"]
+    assert paths(IterableConnectionProvider().check({}, card_too).failures) == ["connect_card_config"]
 
 
 def test_a_schedule_that_agrees_with_the_older_fields_is_fine_and_implies_them() -> None:

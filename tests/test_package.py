@@ -3,8 +3,10 @@ reference every stack's state holds (and the upgrade of the one stacks made by 0
 
 from __future__ import annotations
 
+import ast
 import copy
 import enum
+import inspect
 import json
 import subprocess
 import sys
@@ -76,10 +78,27 @@ def test_enum_members_are_accepted_wherever_the_string_is(emulator) -> None:
 
 
 def test_every_output_and_input_has_a_typed_attribute() -> None:
-    annotations = package.IterableConnection.__annotations__
+    """For type checkers: the annotations sit under `if TYPE_CHECKING:` (Pulumi would evaluate runtime ones for
+    every resource), so they are read from the source."""
+    (cls,) = ast.parse(inspect.getsource(package.IterableConnection)).body
+    assert isinstance(cls, ast.ClassDef)
+    (block,) = [node for node in cls.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"]
+    annotations = {node.target.id: ast.unparse(node.annotation) for node in block.body
+                   if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)}
     inputs = {f.name for f in fields(package.IterableConnectionArgs)}
     assert set(COMPUTED_OUTPUTS) | inputs <= set(annotations)
     assert all(annotation.startswith("pulumi.Output[") for annotation in annotations.values())
+    assert not vars(package.IterableConnection).get("__annotations__")  # nothing for Pulumi to evaluate
+
+
+def test_an_input_left_out_reads_as_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_fivetran_iterable.resource import _default_of
+
+    declared = {"group_id": "g", "config": {"schema": "s", "api_key": "k"}, "sync_frequency": 1440}
+    assert _default_of("paused", declared) is False
+    assert _default_of("daily_sync_time", declared) == "00:00"  # follows the declared frequency
+    assert _default_of("daily_sync_time", {**declared, "sync_frequency": 60}) is None
+    assert _default_of("setup_test_policy", {}) == "fail"
 
 
 def test_importing_the_package_loads_no_emulator_test_or_benchmark_code(tmp_path: Path) -> None:
@@ -89,6 +108,9 @@ def test_importing_the_package_loads_no_emulator_test_or_benchmark_code(tmp_path
                           check=True)
     loaded = set(json.loads(done.stdout.replace("'", '"')))
     assert not loaded & {"fivetran_emulator", "tests", "bench", "werkzeug", "hypothesis", "pytest"}, loaded
+    # What only the provider process needs (validation, the HTTP client) is imported there, on first use:
+    # a program pays for `pulumi` and a few small modules, not for pydantic and requests.
+    assert not loaded & {"pydantic", "pydantic_core", "requests", "urllib3"}, loaded
 
 
 # -- the provider reference in the state, and upgrading a 0.1 state ----------------------------------------

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 REDACTED = "***"
 MIN_SECRET_LENGTH = 6
-AUTH_HINT = "check fivetran:apiKey and fivetran:apiSecret (or FIVETRAN_API_KEY / FIVETRAN_API_SECRET)"
+AUTH_HINT = ("check fivetran:apiKey and fivetran:apiSecret (or FIVETRAN_API_KEY / FIVETRAN_API_SECRET); if you "
+             "changed them since the last update, a refresh (also the one `preview` and `up` run first when the "
+             "project says `refresh: always`) still uses the old ones: run `pulumi up --refresh=false` once")
 
 
 class Redactor:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic as dynamic
 
-from .client import FivetranClient
-from .errors import FivetranError, NotFoundError
 from .provider import ProviderError, is_unknown
-from .settings import ProviderSettings
+
+if TYPE_CHECKING:  # imported where used, in the provider process only (see provider.py)
+    from .client import FivetranClient
+    from .settings import ProviderSettings
 
 
 class DestinationGroupProvider(dynamic.ResourceProvider):
@@ -33,18 +34,24 @@ class DestinationGroupProvider(dynamic.ResourceProvider):
         return {}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
-        self._settings = ProviderSettings()
+        self._settings: ProviderSettings | None = None
         self._client: FivetranClient | None = None
         self._lock = threading.Lock()
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
+        from .settings import ProviderSettings
+
         self._settings = ProviderSettings.load(req.config.get)
 
     def _fivetran(self) -> FivetranClient:
+        from .client import FivetranClient
+        from .settings import ProviderSettings
+
         with self._lock:
             if self._client is None:
+                settings = self._settings or ProviderSettings()
                 try:
-                    self._client = FivetranClient(self._settings.credentials(), retry=self._settings.retry_policy(),
+                    self._client = FivetranClient(settings.credentials(), retry=settings.retry_policy(),
                                                   create_throttle=None)
                 except Exception as error:
                     raise ProviderError(str(error)) from None
@@ -63,6 +70,8 @@ class DestinationGroupProvider(dynamic.ResourceProvider):
         return dynamic.DiffResult(changes=changed, replaces=["name"] if changed else [])
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        from .errors import FivetranError
+
         name = props["name"]
         try:
             groups = self._fivetran().list_groups()
@@ -78,6 +87,8 @@ class DestinationGroupProvider(dynamic.ResourceProvider):
         return dynamic.CreateResult(group["id"], _outputs(group))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        from .errors import FivetranError, NotFoundError
+
         try:
             group = self._fivetran().get_group(id_)
         except NotFoundError:
@@ -97,9 +108,10 @@ def _outputs(group: Mapping[str, Any]) -> dict[str, Any]:
 class DestinationGroup(dynamic.Resource, module="fivetran", name="DestinationGroup"):
     """A destination group looked up by name; `group_id` is its id."""
 
-    name: pulumi.Output[str]
-    group_id: pulumi.Output[str]
-    created_at: pulumi.Output[str]
+    if TYPE_CHECKING:  # for type checkers only (see IterableConnection)
+        name: pulumi.Output[str]
+        group_id: pulumi.Output[str]
+        created_at: pulumi.Output[str]
 
     def __init__(self, resource_name: str, name: pulumi.Input[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi.dynamic as dynamic
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from . import operations, schema_operations
-from .client import FivetranClient
 from .diagnostics import show_plain_errors
-from .diffing import declared_inputs, plan_diff, plan_notices
 from .enums import WebhookAuthType
-from .errors import FivetranError
-from .model import SERVICE
-from .payloads import inputs_from_api
-from .settings import ProviderSettings
-from .validation import canonical_state, check_inputs
 
+if TYPE_CHECKING:
+    from .client import FivetranClient
+    from .settings import ProviderSettings
+
+# The program process imports this module too (the resource pickles a reference to the provider class), but
+# only the provider process runs its methods: what they need (pydantic, requests, the rules, the client) is
+# imported there, on first use, so `import pulumi_fivetran_iterable` in a program stays cheap.
+
+SERVICE = "iterable"
 # Outputs Fivetran computes; every input is echoed into the outputs beside them.
 COMPUTED_OUTPUTS = (
     "connection_id",
@@ -75,7 +76,7 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         self._init_process_state()
 
     def _init_process_state(self) -> None:
-        self._settings = ProviderSettings()
+        self._settings: ProviderSettings | None = None  # from `configure`; without it, the environment alone
         self._client: FivetranClient | None = None
         self._lock = threading.Lock()
         # Connections adopted by a resource in this run: a resource the same run deletes (a rename) must not
@@ -90,18 +91,24 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         self._init_process_state()
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
+        from .settings import ProviderSettings
+
         self._settings = ProviderSettings.load(req.config.get)
         self._client = None
 
     @property
     def client(self) -> FivetranClient:
         """The process's one client, created on first use (the engine calls from up to four threads)."""
+        from .client import FivetranClient
+        from .settings import ProviderSettings
+
         with self._lock:
             if self._client is None:
+                settings = self._settings or ProviderSettings()
                 try:
-                    credentials = self._settings.credentials()
-                    throttle = self._settings.create_throttle()
-                    retry = self._settings.retry_policy()
+                    credentials = settings.credentials()
+                    throttle = settings.create_throttle()
+                    retry = settings.retry_policy()
                 except Exception as error:
                     raise ProviderError(str(error)) from None
                 self._client = FivetranClient(credentials, retry=retry, create_throttle=throttle)
@@ -109,11 +116,18 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
 
     # -- check and diff: no network --------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
+        from .diffing import declared_inputs
+        from .validation import check_inputs
+
         inputs, errors = check_inputs(declared_inputs(news), is_unknown)
-        failures = [dynamic.CheckFailure(error.path, error.reason) for error in errors]
+        # Resource-level failures, the path leading the reason: the engine prints a failure's `property` with its
+        # value looked up as a top-level input, so a nested path (`config.events`) would print as `{<nil>}`.
+        failures = [dynamic.CheckFailure("", str(error)) for error in errors]
         return dynamic.CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        from .diffing import declared_inputs, plan_diff, plan_notices
+
         old = self._state(olds)
         plan = plan_diff(old, declared_inputs(news), is_unknown)
         for notice in plan_notices(id_, old, news, plan):
@@ -123,6 +137,8 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
 
     # -- create, read, update, delete ------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        from . import operations
+
         desired = self._validated("create", props)
         created = self._call("create connection", operations.create, self.client, desired)
         data = created.connection
@@ -135,6 +151,9 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         return dynamic.CreateResult(data["id"], outputs(held, data, previous={}))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        from . import operations, schema_operations
+        from .payloads import inputs_from_api
+
         data = self._call(f"read connection '{id_}'", operations.read, self.client, id_)
         if data is None:
             return dynamic.ReadResult(None, {})  # gone: refresh drops it, the next `up` creates it again
@@ -147,6 +166,8 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(id_, outputs(inputs, data, previous=props), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        from . import operations
+
         desired = self._validated("update", news)
         # A connection set up (or broken) has a key in Fivetran, also when it came from a Connect Card.
         keyed = (olds.get("status") or {}).get("setup_state") in operations.KEYED_SETUP_STATES
@@ -165,17 +186,25 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
             # the old resource only drops it from the state.
             print(f"connection '{id_}' is now managed by the resource that adopted it; not deleted")
             return
+        from . import operations
+
         self._call(f"delete connection '{id_}'", operations.delete, self.client, id_)
 
     # -- helpers -----------------------------------------------------------------------------------------
     @staticmethod
     def _state(props: Mapping[str, Any]) -> dict[str, Any]:
         """The declared inputs of the state's outputs, in the same canonical form as checked news."""
+        from .diffing import declared_inputs
+        from .validation import canonical_state
+
         return canonical_state(declared_inputs(props), is_unknown)
 
     @staticmethod
     def _validated(operation: str, props: Mapping[str, Any]) -> dict[str, Any]:
         """Validate again at apply time: values unknown during preview are known now."""
+        from .diffing import declared_inputs
+        from .validation import check_inputs
+
         inputs, errors = check_inputs(declared_inputs(props), is_unknown)
         if errors:
             raise ProviderError(f"{operation}: invalid inputs: " + "; ".join(str(e) for e in errors))
@@ -183,6 +212,9 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
 
     def _call(self, operation: str, function: Any, *args: Any) -> Any:
         """Run an operation; any failure surfaces as one clear line, redacted like the client's errors."""
+        from . import operations, schema_operations
+        from .errors import FivetranError
+
         try:
             return function(*args)
         except (operations.IterableConnectionError, schema_operations.ResyncRefusedError, ProviderError) as error:

@@ -35,42 +35,43 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
     Every input is also an output (with Fivetran's defaults filled in), beside what Fivetran computes.
     """
 
-    # Computed by Fivetran.
-    connection_id: pulumi.Output[str]
-    service: pulumi.Output[str]
-    service_version: pulumi.Output[int]
-    schema: pulumi.Output[str]
-    connected_by: pulumi.Output[str]
-    created_at: pulumi.Output[str]
-    succeeded_at: pulumi.Output[str | None]
-    failed_at: pulumi.Output[str | None]
-    webhook_endpoint: pulumi.Output[str]
-    project_type: pulumi.Output[str | None]
-    connect_card_uri: pulumi.Output[str | None]
-    webhook_secret: pulumi.Output[str | None]
-    # The inputs, echoed.
-    group_id: pulumi.Output[str]
-    paused: pulumi.Output[bool]
-    pause_after_trial: pulumi.Output[bool]
-    sync_frequency: pulumi.Output[int]
-    schedule_type: pulumi.Output[str]
-    daily_sync_time: pulumi.Output[str | None]
-    data_delay_sensitivity: pulumi.Output[str]
-    data_delay_threshold: pulumi.Output[int | None]
-    trust_certificates: pulumi.Output[bool]
-    trust_fingerprints: pulumi.Output[bool]
-    run_setup_tests: pulumi.Output[bool]
-    networking_method: pulumi.Output[str]
-    proxy_agent_id: pulumi.Output[str | None]
-    private_link_id: pulumi.Output[str | None]
-    hybrid_deployment_agent_id: pulumi.Output[str | None]
-    destination_schema_names: pulumi.Output[str | None]
-    external_secrets_manager_id: pulumi.Output[str | None]
-    adopt_existing: pulumi.Output[bool]
-    setup_test_policy: pulumi.Output[str]
-    # Structured outputs: type checkers see their keys; at runtime Pulumi must see plain dicts (it would
-    # try to build any other class it finds here from the engine's values).
+    # The attributes' types are for type checkers only. At runtime Pulumi evaluates a resource class's
+    # annotations for every resource it registers (a fifth of a program's time at 300 connections), and it must
+    # see the structured outputs as plain dicts anyway (it would try to build any other class it finds here).
     if TYPE_CHECKING:
+        # Computed by Fivetran.
+        connection_id: pulumi.Output[str]
+        service: pulumi.Output[str]
+        service_version: pulumi.Output[int]
+        schema: pulumi.Output[str]
+        connected_by: pulumi.Output[str]
+        created_at: pulumi.Output[str]
+        succeeded_at: pulumi.Output[str | None]
+        failed_at: pulumi.Output[str | None]
+        webhook_endpoint: pulumi.Output[str]
+        project_type: pulumi.Output[str | None]
+        connect_card_uri: pulumi.Output[str | None]
+        webhook_secret: pulumi.Output[str | None]
+        # The inputs, echoed.
+        group_id: pulumi.Output[str]
+        paused: pulumi.Output[bool]
+        pause_after_trial: pulumi.Output[bool]
+        sync_frequency: pulumi.Output[int]
+        schedule_type: pulumi.Output[str]
+        daily_sync_time: pulumi.Output[str | None]
+        data_delay_sensitivity: pulumi.Output[str]
+        data_delay_threshold: pulumi.Output[int | None]
+        trust_certificates: pulumi.Output[bool]
+        trust_fingerprints: pulumi.Output[bool]
+        run_setup_tests: pulumi.Output[bool]
+        networking_method: pulumi.Output[str]
+        proxy_agent_id: pulumi.Output[str | None]
+        private_link_id: pulumi.Output[str | None]
+        hybrid_deployment_agent_id: pulumi.Output[str | None]
+        destination_schema_names: pulumi.Output[str | None]
+        external_secrets_manager_id: pulumi.Output[str | None]
+        adopt_existing: pulumi.Output[bool]
+        setup_test_policy: pulumi.Output[str]
         status: pulumi.Output[ConnectionStatus]
         setup_tests: pulumi.Output[list[SetupTestResult]]
         config: pulumi.Output[IterableConfigOutputs]
@@ -80,25 +81,45 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         schedule: pulumi.Output[ScheduleOutputs | None]
         schema_config: pulumi.Output[SchemaConfigOutputs | None]
         resync: pulumi.Output[ResyncOutputs | None]
-    else:
-        status: pulumi.Output[dict[str, Any]]
-        setup_tests: pulumi.Output[list[dict[str, Any]]]
-        config: pulumi.Output[dict[str, Any]]
-        destination_configuration: pulumi.Output[dict[str, Any] | None]
-        connect_card_config: pulumi.Output[dict[str, Any] | None]
-        external_secrets_keys_config: pulumi.Output[dict[str, Any] | None]
-        schedule: pulumi.Output[dict[str, Any] | None]
-        schema_config: pulumi.Output[dict[str, Any] | None]
-        resync: pulumi.Output[dict[str, Any] | None]
 
     def __init__(self, resource_name: str, args: IterableConnectionArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        declared = args.to_props()
+        # Output attributes: what Fivetran computes, and the declared inputs (read back as the state holds them).
+        # An input left out is not registered: Pulumi makes several Output objects and tasks per registered
+        # property, which with every input registered was a third of a program's time. It reads as its default
+        # (see `__getattr__`).
         props: dict[str, Any] = {name: None for name in COMPUTED_OUTPUTS}
-        # Every input becomes an output attribute too, so a program can read back what it declared.
-        props.update({f.name: None for f in fields(IterableConnectionArgs)})
-        props.update(args.to_props())
+        props.update(declared)
+        self._declared_inputs = declared
         # The Connect Card URI lets whoever holds it set the connection's key, and the webhook secret lets
         # whoever holds it post events as Iterable: keep both encrypted.
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
         super().__init__(IterableConnectionProvider(), resource_name, props,
                          pulumi.ResourceOptions.merge(opts, secret_outputs))
+
+    def __getattr__(self, name: str) -> Any:
+        """An input the program left out: its default, as the provider fills it in for this connection."""
+        if name.startswith("_") or name not in _INPUT_NAMES:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return pulumi.Output.from_input(_default_of(name, self.__dict__.get("_declared_inputs") or {}))
+
+
+_INPUT_NAMES = frozenset(f.name for f in fields(IterableConnectionArgs))
+
+
+def _default_of(name: str, declared: dict[str, Any]) -> Any:
+    """The canonical value of an input left out, given the declared ones that are plain values (a default may
+    depend on them: `daily_sync_time` is 00:00 only with daily syncs). Imports the rules on first use."""
+    from pulumi.output import Output
+
+    from .validation import check_inputs
+
+    known = {key: value for key, value in declared.items() if not isinstance(value, Output)}
+    known.setdefault("group_id", "unknown")
+    config = known.get("config")
+    known["config"] = {"schema": "unknown", "api_key": "unknown",
+                       **({k: v for k, v in config.items() if not isinstance(v, Output)}
+                          if isinstance(config, dict) else {})}
+    inputs, _errors = check_inputs(known, lambda value: False)
+    return inputs.get(name)

@@ -78,6 +78,30 @@ def test_the_connect_card_journey_ends_connected(quickstarted: Clone) -> None:
     assert again.returncode == 0, transcript(again)
 
 
+def test_a_change_made_in_fivetran_shows_in_the_next_preview_without_flags(quickstarted: Clone) -> None:
+    """The project refreshes before every preview and up (`options: refresh: always` in Pulumi.yaml)."""
+    status, body = quickstarted.api("GET", "/connections?limit=100")
+    assert status == 200, body
+    live = {c["schema"]: c for c in body["data"]["items"]}
+    marketing, archive = live["iterable_marketing_us"], live["iterable_lifecycle_archive"]
+    assert quickstarted.api("PATCH", f"/connections/{marketing['id']}",
+                            {"sync_frequency": 1440, "run_setup_tests": False})[0] == 200
+    assert quickstarted.api("DELETE", f"/connections/{archive['id']}")[0] == 200
+
+    preview = quickstarted.run("scripts/dev-pulumi preview --diff")
+    assert preview.returncode == 0, transcript(preview)
+    out = preview.stdout
+    assert re.search(r"~ sync_frequency +: 1440 => 60", out), out
+    assert re.search(r"\+ pulumi-python:dynamic/fivetran:IterableConnection: \(create\)\n.*::lifecycle-archive\]",
+                     out), out
+    assert re.search(r"~ 1 to update", out) and re.search(r"\+ 1 to create", out), out
+
+    repaired = quickstarted.run("scripts/dev-pulumi up --yes")
+    assert repaired.returncode == 0, transcript(repaired)
+    again = quickstarted.run("scripts/dev-pulumi preview --expect-no-changes")
+    assert again.returncode == 0, transcript(again)
+
+
 def test_clean_up_after_the_emulator_was_stopped(quickstarted: Clone) -> None:
     stopped = quickstarted.run("scripts/emulator stop")
     assert stopped.returncode == 0, transcript(stopped)

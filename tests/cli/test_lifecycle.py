@@ -471,19 +471,27 @@ def test_up_creates_connections_with_their_declared_settings(created: Created) -
 # No change
 
 
-def test_second_preview_reports_no_changes_and_sends_no_request(unchanged: Unchanged) -> None:
+def only_reads_each_connection_once(step: Step, before: list[dict[str, Any]]) -> bool:
+    """What a preview or a no-change `up` sends now that the project refreshes first: one GET per connection
+    in the state (this stack declares no schema config), the group lookup's GET, and nothing else."""
+    connection_reads = sorted(r["path"] for r in step.requests if r["path"].startswith("/v1/connections/"))
+    return ({r["method"] for r in step.requests} == {"GET"}
+            and connection_reads == sorted(f"/v1/connections/{c['id']}" for c in before))
+
+
+def test_second_preview_reports_no_changes_and_only_reads(unchanged: Unchanged, created: Created) -> None:
     preview = unchanged.preview
     preview.ok()
     assert summary(preview.out) == {"unchanged": RESOURCE_COUNT}, preview.out
     assert [b.op for b in diff_blocks(preview.out).values() if b.op != "same"] == [], preview.out
-    assert preview.requests == []
+    assert only_reads_each_connection_once(preview, created.up.connections), preview.requests
 
 
-def test_second_up_reports_no_changes_and_sends_no_request(unchanged: Unchanged, created: Created) -> None:
+def test_second_up_reports_no_changes_and_only_reads(unchanged: Unchanged, created: Created) -> None:
     up = unchanged.up
     up.ok()  # with --expect-no-changes: a change would fail the command
     assert summaries(up.out) == [{"unchanged": RESOURCE_COUNT}] * 2, up.out  # its preview pass and the update
-    assert up.requests == []
+    assert up.writes() == [] and {r["method"] for r in up.requests} == {"GET"}, up.requests
     assert up.connections == created.up.connections
 
 
@@ -514,9 +522,9 @@ def assert_updated_in_place(changed: Changed, name: str) -> tuple[dict[str, Any]
     return before, after
 
 
-def test_preview_of_changes_sends_no_request(changed: Changed) -> None:
+def test_preview_of_changes_only_reads(changed: Changed) -> None:
     changed.preview.ok()
-    assert changed.preview.requests == []
+    assert only_reads_each_connection_once(changed.preview, list(changed.before.values())), changed.preview.requests
     assert summary(changed.preview.out) == {"to update": 4, "to replace": 2, "to delete": 1, "changes": 7,
                                             "unchanged": RESOURCE_COUNT - 7}, changed.preview.out
 
@@ -630,7 +638,7 @@ def test_preview_after_refresh_diffs_back_to_the_declared_value(drifted: Drifted
     block = diff_blocks(drifted.preview.out)["drift"]
     assert (block.op, block.marker) == ("update", "~"), block.text
     assert block.changes("paused", "true", "false"), block.text
-    assert drifted.preview.requests == []
+    assert drifted.preview.writes() == []
 
 
 def test_up_after_refresh_restores_the_declared_value(drifted: Drifted) -> None:
@@ -662,14 +670,16 @@ def test_up_recreates_a_connection_deleted_in_fivetran(drifted: Drifted) -> None
 
 def test_destroy_removes_everything_even_a_connection_already_deleted(destroyed: Destroyed) -> None:
     destroyed.destroy.ok()
-    assert summary(destroyed.destroy.out) == {"deleted": KEPT_COUNT}, destroyed.destroy.out
+    # The project refreshes first: the connection deleted in Fivetran is found gone and dropped, not deleted.
+    assert summary(destroyed.destroy.out) == {"deleted": KEPT_COUNT - 1}, destroyed.destroy.out
     assert destroyed.destroy.connections == []
     assert destroyed.resources == {} and destroyed.outputs == {}
     deletes = [r for r in destroyed.destroy.requests if r["method"] == "DELETE"]
     gone_id = destroyed.before["frequency"]["id"]
     assert sorted(r["path"] for r in deletes) == sorted(f"/v1/connections/{c['id']}"
-                                                        for c in destroyed.before.values())
-    assert [r["status"] for r in deletes if r["path"] == f"/v1/connections/{gone_id}"] == [404]
+                                                        for c in destroyed.before.values() if c["id"] != gone_id)
+    reads = [r for r in destroyed.destroy.requests if r["path"] == f"/v1/connections/{gone_id}"]
+    assert [(r["method"], r["status"]) for r in reads] == [("GET", 404)]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -156,7 +156,7 @@ class MiniEngine:
     def _converge(self, name: str, props: Mapping[str, Any]) -> None:
         old = self.state.get(name)
         result = self.provider.check(old.inputs if old else {}, dict(props))
-        assert not result.failures, [(f.property, f.reason) for f in result.failures]
+        assert not result.failures, [f.reason for f in result.failures]
         news = {**result.inputs, "__provider": PROVIDER_STRING}
         if old is None:
             created = self.provider.create(news)

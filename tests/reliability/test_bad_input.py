@@ -45,6 +45,7 @@ from pulumi_fivetran_iterable.model import (
 from tests.reliability.record import BAD_INPUT, scenario
 from tests.reliability.support import PROVIDER_STRING, provider_for
 from tests.support.emulator import Emulator
+from tests.support.failures import by_path, paths
 
 INVALID_EXAMPLES = 1100
 VALID_EXAMPLES = 30
@@ -591,7 +592,7 @@ def test_invalid_configurations_are_rejected_by_check_naming_the_field(emulator:
                 result = provider.check({}, {**props, "__provider": PROVIDER_STRING})
             except Exception as error:  # an unhandled exception is a failure of its own
                 raise AssertionError(f"check raised {type(error).__name__}: {error} for {props!r}") from error
-            named = [f.property for f in result.failures]
+            named = paths(result.failures)
             sc.notes["failures"] = named
             assert any(names_field(p, path) for p in named), f"{rule.name}: {named} does not name {path}: {props!r}"
             assert all(f.reason for f in result.failures)
@@ -616,7 +617,7 @@ def test_valid_configurations_pass_check_and_round_trip(emulator: Emulator) -> N
                          {"manager_id": MANAGER, "name": SECRET_NAME, "value": "itbl_key_in_the_vault"})
         with scenario(BAD_INPUT, "valid: check, create, read, diff") as sc:
             checked = provider.check({}, {**props, "__provider": PROVIDER_STRING})
-            assert checked.failures == [], [(f.property, f.reason) for f in checked.failures]
+            assert checked.failures == [], by_path(checked.failures)
             news = {**checked.inputs, "__provider": PROVIDER_STRING}
             created = provider.create(news)
             outs = {**created.outs, "__provider": PROVIDER_STRING}
@@ -666,9 +667,9 @@ def test_check_catches_edge_cases(emulator: Emulator, change: dict[str, Any], fi
         props = {"group_id": "warehouse_main", "config": {"schema": "iterable_gap", "api_key": "itbl_key"},
                  **change, "__provider": PROVIDER_STRING}
         result = provider.check({}, props)
-        sc.notes["failures"] = [f.property for f in result.failures]
+        sc.notes["failures"] = paths(result.failures)
         assert emulator.requests() == []
-        assert any(names_field(f.property, field) for f in result.failures), f"check accepted {change}"
+        assert any(names_field(path, field) for path in paths(result.failures)), f"check accepted {change}"
 
 
 @pytest.mark.parametrize("value", [{}, {"virtual_warehouse": None}], ids=["empty", "null warehouse"])

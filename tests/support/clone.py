@@ -6,12 +6,18 @@ again); its dev stack points at a free port, so it never meets a developer's run
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.support.emulator import REPO_ROOT
 from tests.support.pulumi_cli import find_pulumi
@@ -56,6 +62,21 @@ class Clone:
         """One shell command line, as a user types it in the clone's root."""
         return subprocess.run(["bash", "-c", command], cwd=self.root, env=self.env(**extra), capture_output=True,
                               text=True, timeout=timeout)
+
+    def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+        """Call the clone's emulator as Fivetran's API (the dev stack's URL and the emulator's default credentials),
+        as a person in the Fivetran dashboard would change things."""
+        url = re.search(r"fivetran:apiUrl: (\S+)", (self.root / "stacks" / "Pulumi.dev.yaml").read_text())
+        assert url, "the dev stack names no fivetran:apiUrl"
+        token = base64.b64encode(b"dev-key:dev-secret").decode()
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url[1] + path, data=data, method=method, headers={
+            "Authorization": f"Basic {token}", "Accept": "application/json", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return reply.status, json.loads(reply.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
 
     def stop(self) -> None:
         """Stop whatever emulator the clone's scripts started."""

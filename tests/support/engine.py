@@ -24,6 +24,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi_fivetran_iterable.provider import IterableConnectionProvider
 
 from tests.support.emulator import REPO_ROOT
+from tests.support.failures import split
 
 TYPE = "pulumi-python:dynamic/fivetran:IterableConnection"
 PROJECT = "iterable-connections"
@@ -110,7 +111,7 @@ class EngineStandIn:
         reply = self.stub.Check(provider_pb2.CheckRequest(
             urn=urn(name), type=TYPE, olds=to_struct(self._with_provider(olds)),
             news=to_struct(self._with_provider(news))))
-        return CheckReply(from_struct(reply.inputs), [(f.property, f.reason) for f in reply.failures])
+        return CheckReply(from_struct(reply.inputs), [split(f) for f in reply.failures])
 
     def diff(self, name: str, id_: str, olds: dict[str, Any], news: dict[str, Any],
              old_inputs: dict[str, Any]) -> provider_pb2.DiffResponse:
