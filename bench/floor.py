@@ -76,7 +76,9 @@ NULL_PROVIDER = textwrap.dedent('''
 
     import threading
 
+    import pulumi
     import pulumi.dynamic as dynamic
+    from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
 
     class NullProvider(dynamic.ResourceProvider):
@@ -137,9 +139,15 @@ NULL_PROVIDER = textwrap.dedent('''
             self._http().delete(self._url(f"/connections/{id_}"), timeout=30)
 
 
+    _SERIALIZED = []  # the provider pickled once per program, as IterableConnection does (see its registration)
+
+
     class NullConnection(dynamic.Resource, module="bench", name="NullConnection"):
         def __init__(self, name, props, opts=None):
-            super().__init__(NullProvider(), name, props, opts)
+            if not _SERIALIZED:
+                _SERIALIZED.append(serialize_provider(NullProvider()))
+            pulumi.CustomResource.__init__(self, f"pulumi-python:{self._resource_type_name}", name,
+                                           {**props, PROVIDER_KEY: _SERIALIZED[0]}, opts)
 ''')
 
 
@@ -247,6 +255,8 @@ def _checkpoint_variants(pair: list[Project]) -> dict[str, Any]:
 def growth(by_size: dict[str, Any], label: str, side: str) -> float:
     """Least-squares seconds per 100 connections."""
     points = [(int(n), figures[label][f"{side}_s"]) for n, figures in by_size.items()]
+    if len(points) < 2:
+        return 0.0
     mean_n = statistics.mean(n for n, _ in points)
     mean_t = statistics.mean(t for _, t in points)
     slope = sum((n - mean_n) * (t - mean_t) for n, t in points) / sum((n - mean_n) ** 2 for n, _ in points)

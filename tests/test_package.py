@@ -91,6 +91,12 @@ def test_every_output_and_input_has_a_typed_attribute() -> None:
     assert not vars(package.IterableConnection).get("__annotations__")  # nothing for Pulumi to evaluate
 
 
+def test_the_provider_names_the_service_as_the_model_does() -> None:
+    from pulumi_fivetran_iterable import model, provider
+
+    assert provider.SERVICE == model.SERVICE == "iterable"
+
+
 def test_an_input_left_out_reads_as_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
     from pulumi_fivetran_iterable.resource import _default_of
 

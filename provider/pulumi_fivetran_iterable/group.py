@@ -15,6 +15,7 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from .provider import ProviderError, is_unknown
+from .registration import register_dynamic
 
 if TYPE_CHECKING:  # imported where used, in the provider process only (see provider.py)
     from .client import FivetranClient
@@ -115,5 +116,5 @@ class DestinationGroup(dynamic.Resource, module="fivetran", name="DestinationGro
 
     def __init__(self, resource_name: str, name: pulumi.Input[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(DestinationGroupProvider(), resource_name,
+        register_dynamic(self, DestinationGroupProvider, resource_name,
                          {"name": name, "group_id": None, "created_at": None}, opts)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # only the provider process runs its methods: what they need (pydantic, requests, the rules, the client) is
 # imported there, on first use, so `import pulumi_fivetran_iterable` in a program stays cheap.
 
-SERVICE = "iterable"
+SERVICE = "iterable"  # as `model.SERVICE`, which this module does not import (a test keeps them equal)
 # Outputs Fivetran computes; every input is echoed into the outputs beside them.
 COMPUTED_OUTPUTS = (
     "connection_id",

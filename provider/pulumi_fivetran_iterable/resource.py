@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         SetupTestResult,
     )
 from .provider import COMPUTED_OUTPUTS, SECRET_OUTPUTS, IterableConnectionProvider
+from .registration import register_dynamic
 
 
 class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConnection"):
@@ -95,7 +96,7 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         # The Connect Card URI lets whoever holds it set the connection's key, and the webhook secret lets
         # whoever holds it post events as Iterable: keep both encrypted.
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
-        super().__init__(IterableConnectionProvider(), resource_name, props,
+        register_dynamic(self, IterableConnectionProvider, resource_name, props,
                          pulumi.ResourceOptions.merge(opts, secret_outputs))
 
     def __getattr__(self, name: str) -> Any:
