@@ -30,11 +30,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +45,7 @@ if __package__ in (None, ""):
 
 from pulumi_fivetran_iterable import schema_config as schema_rules  # noqa: E402
 
-from tests.reliability.support import wait_until  # noqa: E402
+from tests.reliability.support import CREATE, kill_up_mid_create  # noqa: E402
 from tests.support.emulator import Emulator, start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiResult  # noqa: E402
 from tests.support.stack import StackProject  # noqa: E402
@@ -58,7 +55,6 @@ FREQUENCIES = (60, 120, 360, 720)
 EVENTS = ("emailSend", "emailOpen", "emailClick", "purchase", "smsSend")
 TABLES = ("list_user_history", "event_extension", "campaign_metrics")
 HASHABLE = (("user_history", "email"), ("event", "ip"), ("list_user_history", "email"))
-CREATE = r"^/v1/connections$"
 ONE_ID = r"^/v1/connections/[^/]+$"
 FAULTS = (
     {"status": 429, "retry_after": 1},
@@ -336,39 +332,9 @@ class Soak:
     def _killed_up(self, target: str) -> None:
         """`up` whose first create commits and hangs; the CLI or the provider is killed once it landed."""
         before = len(self.emulator.connections())
-        self.emulator.fault(method="POST", path=CREATE, delay_s=60, after_commit=True, count=1)
-        cli = self.project.cli
-        process = subprocess.Popen([str(cli.pulumi), "--non-interactive", "up", "--yes", "--skip-preview",
-                                    "--stack", self.project.stack], cwd=self.project.root, env=cli.env(),
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        try:
-            wait_until(lambda: len(self.emulator.connections()) > before or process.poll() is not None, 120)
-            if target == "provider":
-                import psutil
-
-                for child in psutil.Process(process.pid).children(recursive=True):
-                    if "pulumi.dynamic" in " ".join(child.cmdline()):
-                        child.kill()
-            else:
-                os.killpg(process.pid, signal.SIGKILL)
-            out, err = process.communicate(timeout=120)
-            self.outputs.append(out + err)
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.communicate(timeout=30)
-            self._reap()
-
-    def _reap(self) -> None:
-        import psutil
-
-        root = str(self.project.root)
-        for process in psutil.process_iter(["pid", "cmdline"]):
-            try:
-                if any(arg.startswith(root) for arg in process.info["cmdline"] or []):
-                    process.kill()
-            except psutil.Error:
-                pass
+        _, transcript = kill_up_mid_create(self.project, self.emulator, target,
+                                           lambda: len(self.emulator.connections()) > before)
+        self.outputs.append(transcript)
 
     # -- converging and checking --
     def converge(self) -> list[str]:

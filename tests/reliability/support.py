@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import psutil
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi_fivetran_iterable import schema_config
 from pulumi_fivetran_iterable.client import FivetranClient, RetryPolicy
@@ -25,6 +29,7 @@ from tests.support.emulator import Emulator
 from tests.support.stack import PROJECT, StackProject, connection
 
 GROUP = "warehouse_main"
+CREATE = r"^/v1/connections$"
 PROVIDER_STRING = "serialized"
 
 # Provider-level scenarios use a client with a short read timeout and quick backoff: a "slow reply" takes
@@ -336,3 +341,58 @@ def first_line_mentioning(text: str, pattern: str) -> str:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+# -- a run killed in the middle of a create -----------------------------------------------------------------------
+
+
+def kill_up_mid_create(project: StackProject, emulator: Emulator, target: str,
+                       landed: Callable[[], bool]) -> tuple[int, str]:
+    """`pulumi up` whose first create commits and then hangs; once `landed()` (or the run ended), kill the
+    `target`: the whole CLI ("cli") or its provider process ("provider"). Returns the killed run's exit code
+    and transcript; what the kill left behind is reaped. The caller clears the fault."""
+    emulator.fault(method="POST", path=CREATE, delay_s=60, after_commit=True, count=1)
+    cli = project.cli
+    run = subprocess.Popen(  # in its own session, so exactly it and its children can be killed
+        [str(cli.pulumi), "--non-interactive", "up", "--yes", "--skip-preview", "--stack", project.stack],
+        cwd=project.root, env=cli.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: landed() or run.poll() is not None, timeout_s=120)
+        if target == "cli":
+            os.killpg(run.pid, signal.SIGKILL)
+        elif run.poll() is None:
+            for process in wait_until(lambda: _provider_processes(run), timeout_s=10):
+                process.kill()
+        stdout, stderr = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.communicate(timeout=30)
+        _reap(project)
+    return run.returncode, stdout + stderr
+
+
+def _provider_processes(run: subprocess.Popen[str]) -> list[psutil.Process]:
+    """The `python -m pulumi.dynamic` processes the CLI started."""
+    found = []
+    for child in psutil.Process(run.pid).children(recursive=True):
+        try:
+            if "pulumi.dynamic" in child.cmdline():
+                found.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+def _reap(project: StackProject) -> None:
+    """Kill what a killed run left behind: the engine starts plugins in process groups of their own, so
+    killing the CLI's group leaves the provider running. They are found by the project's path."""
+    root = str(project.root)
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if any(arg.startswith(root) for arg in process.info["cmdline"] or []):
+                process.kill()
+        except psutil.Error:
+            pass

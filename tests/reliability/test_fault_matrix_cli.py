@@ -8,22 +8,20 @@ test stops at the first step that fails.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from pulumi_fivetran_iterable.settings import ProviderSettings
 
 from tests.reliability.record import FAULT_MATRIX, Scenario, scenario
 from tests.reliability.support import (
+    CREATE,
     assert_stack_matches,
     clear_faults,
+    kill_up_mid_create,
     stack_project,
     state_connections,
     wait_until,
@@ -35,7 +33,6 @@ from tests.support.stack import StackProject, connection
 pytestmark = pytest.mark.cli
 
 ONE_ID = r"^/v1/connections/[^/]+$"
-CREATE = r"^/v1/connections$"
 
 
 def ok(result: PulumiResult) -> PulumiResult:
@@ -149,62 +146,13 @@ def test_a_create_reply_slower_than_the_request_timeout(tmp_path: Path, emulator
 # -- a run killed between the POST and the state write --------------------------------------------------------
 
 
-def start_up(project: StackProject) -> subprocess.Popen[str]:
-    """`pulumi up` in its own session (so the test can kill exactly it and its children)."""
-    cli = project.cli
-    return subprocess.Popen(
-        [str(cli.pulumi), "--non-interactive", "up", "--yes", "--skip-preview", "--stack", project.stack],
-        cwd=project.root, env=cli.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )
-
-
-def provider_processes(cli: subprocess.Popen[str]) -> list[psutil.Process]:
-    """The `python -m pulumi.dynamic` processes the CLI started."""
-    found = []
-    for child in psutil.Process(cli.pid).children(recursive=True):
-        try:
-            if "pulumi.dynamic" in child.cmdline():
-                found.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return found
-
-
-def reap(project: StackProject) -> None:
-    """Kill what the killed run left behind: the engine starts plugins in process groups of their own, so
-    killing the CLI's group leaves the provider running. They are found by this test's project path."""
-    root = str(project.root)
-    for process in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            if any(arg.startswith(root) for arg in process.info["cmdline"] or []):
-                process.kill()
-        except psutil.Error:
-            pass
-
-
 def interrupted_create(project: StackProject, emulator: Emulator, kill: str) -> str:
     """Run `up` for two connections whose first POST commits and then hangs; kill the provider (or the
     CLI) once the emulator holds both connections. Returns the killed run's transcript."""
-    emulator.fault(method="POST", path=CREATE, delay_s=60, after_commit=True, count=1)
-    run = start_up(project)
-    try:
-        wait_until(lambda: len(emulator.connections()) == 2, timeout_s=60)
-        wait_until(lambda: provider_processes(run), timeout_s=10)
-        if kill == "provider":
-            for process in provider_processes(run):
-                process.kill()
-        else:
-            os.killpg(run.pid, signal.SIGKILL)
-        stdout, stderr = run.communicate(timeout=60)
-    finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.communicate(timeout=10)
-        reap(project)
+    returncode, transcript = kill_up_mid_create(project, emulator, kill, lambda: len(emulator.connections()) == 2)
     clear_faults(emulator)
-    assert run.returncode != 0
-    return stdout + stderr
+    assert returncode != 0
+    return transcript
 
 
 def test_provider_killed_between_the_post_and_the_state_write(tmp_path: Path, emulator: Emulator) -> None:
