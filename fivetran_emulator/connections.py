@@ -208,7 +208,6 @@ class Connections:
 
         def complete(current: Record) -> Record:
             current["config"]["api_key"] = api_key
-            current["config"]["project_type"] = rules.project_type(api_key)
             return self.run_setup_tests(current)
 
         return rules.render(self.update("connections", connection_id, complete))

@@ -112,8 +112,8 @@ class Control:
 
     def reset(self, body: Any) -> tuple[int, Any]:
         """`POST /__emulator/reset`: forget connections, faults, rate-limit history, the log, added groups."""
+        self.app.forget()  # first: a request waiting out a fault sees the reset before it can touch the new store
         self.app.store.reset(self.app.settings.groups, rules.timestamp())
-        self.app.forget()
         return 200, {"code": "Success", "message": "Emulator state reset"}
 
     def complete_card(self, body: Any, token: str) -> tuple[int, Any]:
@@ -143,6 +143,5 @@ class Control:
             current["sync_until"] = time.time() + seconds
             return current
 
-        if self.app.store.update_connection(connection_id, run) is None:
-            raise ApiError(404, "NotFound_Connection", f"Connection with id '{connection_id}' does not exist.")
+        self.app.connections.update("connections", connection_id, run)
         return 200, {"code": "Success", "message": f"Connection '{connection_id}' syncs for {seconds} s"}

@@ -257,18 +257,20 @@ def check_config_rules(config: dict[str, Any]) -> None:
         )
 
 
-def _read_only_config(record: Record) -> None:
-    """Fill what Fivetran derives: the project type from the key, a webhook secret when auth asks for one.
+def _read_only_config(record: Record, previous_auth: str | None = None) -> None:
+    """Fill what Fivetran derives: the project type from the key, a webhook secret when auth asks for one (a
+    new one when the auth type changes from `previous_auth`).
 
     A key kept in an external secrets manager is read when the setup tests run, which set the project type.
     """
     config = record["config"]
     if not key_from_secrets_manager(record):
         config["project_type"] = project_type(config.get("api_key"))
-    if config.get("webhook_auth_type") in WEBHOOK_AUTH_WITH_SECRET:
-        config.setdefault("webhook_secret", ids.webhook_secret())
-    else:
+    auth = config.get("webhook_auth_type")
+    if auth not in WEBHOOK_AUTH_WITH_SECRET:
         config.pop("webhook_secret", None)
+    elif auth != previous_auth or "webhook_secret" not in config:
+        config["webhook_secret"] = ids.webhook_secret()
 
 
 def new_record(create: Create, *, connected_by: str, created_at: str, endpoint: str) -> Record:
@@ -334,7 +336,7 @@ def apply_patch(record: Record, patch: Patch) -> Record:
         else:
             config[name] = value
     check_config_rules(config)
-    _read_only_config(updated)
+    _read_only_config(updated, previous_auth=record["config"].get("webhook_auth_type"))
     if patch.restart_historical_sync:
         updated["status"]["is_historical_sync"] = True
     if patch.schema_status is not None:

@@ -154,13 +154,9 @@ class Schemas:
     def modify_column(self, call: Call, kind: str, connection_id: str, schema: str, table: str, column: str) -> Reply:
         body = require_object(call, '{"enabled": true, "hashed": true}')
         tables = {table: {"enabled": True, "columns": {column: body}}}
-        if isinstance(body, dict) and set(body) <= {"enabled", "hashed", "is_primary_key"}:
-            # The column's own endpoint leaves its table as it is: take the table's current state.
-            record = self.connections.load(kind, connection_id)
-            current = ((record.get("schema_config") or {}).get("tables") or {}).get(table) or {}
-            tables[table]["enabled"] = current.get("enabled", True)
+        # The column's own endpoint leaves its table enabled or disabled as it is.
         return self._apply(kind, connection_id, None, {schema: {"enabled": True, "tables": tables}},
-                           "Column configuration has been modified")
+                           "Column configuration has been modified", keep_table_enabled=True)
 
     def reload(self, call: Call, kind: str, connection_id: str) -> Reply:
         """`POST .../schemas/reload`: read the source schema; only once the connection's setup succeeded."""
@@ -190,11 +186,18 @@ class Schemas:
 
     def drop_columns(self, call: Call, kind: str, connection_id: str) -> Reply:
         body = require_object(call, '{"schemas": {"iterable": {"tables": {"event": {"columns": ["ip"]}}}}}')
+        reject_unknown(body, {"schemas"})
         record = self._captured(self.connections.load(kind, connection_id), kind)
-        for schema, schema_body in (body.get("schemas") or {}).items():
-            for table, table_body in ((schema_body or {}).get("tables") or {}).items():
+        for schema, schema_body in _object("schemas", body.get("schemas")).items():
+            label = f"schemas.{schema}"
+            schema_body = _object(label, schema_body)
+            reject_unknown(schema_body, {"tables"}, label + ".")
+            for table, table_body in _object(label + ".tables", schema_body.get("tables")).items():
                 settings = self._table(record, schema, table)
-                for column in (table_body or {}).get("columns") or []:
+                table_label = f"{label}.tables.{table}"
+                table_body = _object(table_label, table_body)
+                reject_unknown(table_body, {"columns"}, table_label + ".")
+                for column in _names(table_label + ".columns", table_body.get("columns")):
                     self._drop(settings, table, column)
         return success("Column(s) successfully marked for deletion")
 
@@ -228,7 +231,6 @@ class Schemas:
                                                 "could not be completed before the re-sync; try again after it ends.")
             if tables is None:
                 current["status"]["is_historical_sync"] = True
-            current.setdefault("resyncs", []).append({"at": rules.timestamp(), "tables": tables})
             return current
 
         self.connections.update(kind, connection_id, start)
@@ -241,7 +243,8 @@ class Schemas:
         value = body.get("schema_change_handling")
         return None if value is None else one_of(*SCHEMA_CHANGE_HANDLING)("schema_change_handling", value)
 
-    def _apply(self, kind: str, connection_id: str, handling: str | None, schemas: Any, message: str) -> Reply:
+    def _apply(self, kind: str, connection_id: str, handling: str | None, schemas: Any, message: str,
+               keep_table_enabled: bool = False) -> Reply:
         updates = _updates(schemas, strict=True)
 
         def apply(current: Record) -> Record:
@@ -251,7 +254,8 @@ class Schemas:
                 if captured:
                     _check_allowed(name, update)
                 table = config["tables"].setdefault(name, {"enabled": True, "columns": {}})
-                table["enabled"] = update["enabled"]
+                if not keep_table_enabled:
+                    table["enabled"] = update["enabled"]
                 for column, column_update in update["columns"].items():
                     table.setdefault("columns", {})[column] = column_update
             if handling is not None:
@@ -299,29 +303,24 @@ def _updates(schemas: Any, *, strict: bool) -> dict[str, dict[str, Any]]:
     schema), else any name is kept for when the schema is captured."""
     if schemas is None:
         return {}
-    if not isinstance(schemas, dict):
-        raise invalid(f"Invalid value for 'schemas': {show(schemas)}. Use an object keyed by schema name.")
+    schemas = _object("schemas", schemas)
     tables: dict[str, dict[str, Any]] = {}
     for schema, schema_body in schemas.items():
         label = f"schemas.{schema}"
         if schema != SOURCE_SCHEMA:
             raise invalid(f"Unknown schema '{schema}'. An Iterable connection has one source schema, "
                           f"'{SOURCE_SCHEMA}'.")
-        if not isinstance(schema_body, dict):
-            raise invalid(f"Invalid value for '{label}': {show(schema_body)}. Use a JSON object.")
-        reject_unknown(schema_body, {"enabled", "tables"}, label + ".")
+        reject_unknown(_object(label, schema_body), {"enabled", "tables"}, label + ".")
         if schema_body.get("enabled") is False:
             raise invalid(f"Field '{label}.enabled' cannot be false: the only source schema of an Iterable "
                           "connection cannot be disabled; disable its tables instead.")
-        for name, body in (schema_body.get("tables") or {}).items():
+        for name, body in _object(label + ".tables", schema_body.get("tables")).items():
             tables[name] = _table_update(f"{label}.tables.{name}", name, body, strict)
     return tables
 
 
 def _table_update(label: str, name: str, body: Any, strict: bool) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise invalid(f"Invalid value for '{label}': {show(body)}. Use a JSON object.")
-    reject_unknown(body, {"enabled", "columns", "sync_mode"}, label + ".")
+    reject_unknown(_object(label, body), {"enabled", "columns", "sync_mode"}, label + ".")
     if "enabled" not in body:
         raise invalid(f"Field '{label}.enabled' is required.")
     table = TABLES_BY_NAME.get(name)
@@ -330,11 +329,10 @@ def _table_update(label: str, name: str, body: Any, strict: bool) -> dict[str, A
     if body.get("sync_mode") is not None:
         one_of(*SYNC_MODES)(f"{label}.sync_mode", body["sync_mode"])
     columns = {}
-    for column, column_body in (body.get("columns") or {}).items():
+    for column, column_body in _object(label + ".columns", body.get("columns")).items():
         column_label = f"{label}.columns.{column}"
-        if not isinstance(column_body, dict):
-            raise invalid(f"Invalid value for '{column_label}': {show(column_body)}. Use a JSON object.")
-        reject_unknown(column_body, {"enabled", "hashed", "is_primary_key"}, column_label + ".")
+        reject_unknown(_object(column_label, column_body), {"enabled", "hashed", "is_primary_key"},
+                       column_label + ".")
         if "enabled" not in column_body:
             raise invalid(f"Field '{column_label}.enabled' is required.")
         if strict and table is not None and column not in table.all_columns:
@@ -360,11 +358,29 @@ def _scope_tables(scope: dict[str, Any]) -> list[str]:
         if schema != SOURCE_SCHEMA:
             raise invalid(f"Unknown schema '{schema}' in the re-sync scope; an Iterable connection has one, "
                           f"'{SOURCE_SCHEMA}'.")
-        if not isinstance(names, list) or not names:
+        if not names:
             raise invalid(f"Schema '{schema}' maps to no tables: list the tables to re-sync, e.g. "
                           '["list_user_history"].')
-        for name in names:
+        for name in _names(f"scope.{schema}", names):
             if name not in TABLES_BY_NAME:
                 raise invalid(f"Table '{name}' does not exist in the source schema '{schema}'.")
             tables.append(name)
     return sorted(set(tables))
+
+
+def _object(label: str, value: Any) -> dict[str, Any]:
+    """A JSON object in a request body (null reads as empty), or a 400 naming where."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid(f"Invalid value for '{label}': {show(value)}. Use a JSON object.")
+    return value
+
+
+def _names(label: str, value: Any) -> list[str]:
+    """A JSON array of names in a request body (null reads as empty), or a 400 naming where."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise invalid(f"Invalid value for '{label}': {show(value)}. Use an array of names.")
+    return value

@@ -119,6 +119,15 @@ def test_webhook_auth_gives_the_iterable_side_a_secret(api: Api) -> None:
     assert oauth["webhook_secret"] not in (None, secret)
 
 
+def test_the_webhook_secret_stays_with_its_auth_type_and_changes_with_it(api: Api) -> None:
+    basic = api.create("webhook_turn", config={"webhook_auth_type": "Basic"})
+    secret, url = basic["config"]["webhook_secret"], f"/connections/{basic['id']}"
+    same = api.patch(url, {"config": {"webhook_auth_type": "Basic"}, "paused": True}).json()["data"]["config"]
+    assert same["webhook_secret"] == secret
+    oauth = api.patch(url, {"config": {"webhook_auth_type": "OAuth2"}, "run_setup_tests": False}).json()
+    assert oauth["data"]["config"]["webhook_secret"] not in (None, secret)
+
+
 # -- external secrets managers ---------------------------------------------------------------------------------------
 
 

@@ -156,6 +156,40 @@ def test_blocked_columns_can_be_dropped_others_not(api: Api) -> None:
     assert api.delete(base + "/iterable/tables/user_history/columns/no_such").status_code == 404
 
 
+def test_several_blocked_columns_drop_in_one_request_whose_shape_is_checked(api: Api) -> None:
+    connection = captured(api)
+    base = schemas_path(connection)
+    api.patch(base, change({"user_history": {"enabled": True, "columns": {"phone_number": {"enabled": False}}}}))
+    for body, named in (({"bogus": 1}, "bogus"), ({"schemas": {"iterable": "x"}}, "schemas.iterable"),
+                        ({"schemas": {"iterable": {"tables": {"user_history": {"columns": "phone_number"}}}}},
+                         "schemas.iterable.tables.user_history.columns")):
+        response = api.post(base + "/drop-columns", body)
+        assert response.status_code == 400 and named in response.json()["message"], (body, response.text)
+    dropped = {"schemas": {"iterable": {"tables": {"user_history": {"columns": ["phone_number"]}}}}}
+    assert api.post(base + "/drop-columns", dropped).status_code == 200
+
+
+def test_a_badly_shaped_schema_body_is_a_400_naming_where(api: Api) -> None:
+    connection = captured(api)
+    base = schemas_path(connection)
+    for body, named in ((change({"event": {"enabled": True, "columns": ["ip"]}}), "tables.event.columns"),
+                        ({"schemas": {"iterable": {"enabled": True, "tables": ["event"]}}}, "schemas.iterable.tables")):
+        response = api.patch(base, body)
+        assert response.status_code == 400 and named in response.json()["message"], (body, response.text)
+    for scope in ({"iterable": [["event"]]}, {"iterable": [{"a": 1}]}, {"iterable": "event"}):
+        response = api.post(f"/connections/{connection['id']}/resync", {"scope": scope})
+        assert response.status_code == 400 and "scope.iterable" in response.json()["message"], (scope, response.text)
+
+
+def test_the_column_endpoint_leaves_a_disabled_table_disabled(api: Api) -> None:
+    connection = captured(api)
+    base = schemas_path(connection)
+    api.patch(base, change({"list_user_history": {"enabled": False}}))
+    column = api.patch(base + "/iterable/tables/list_user_history/columns/email", {"hashed": True, "enabled": True})
+    table = column.json()["data"]["schemas"]["iterable"]["tables"]["list_user_history"]
+    assert column.status_code == 200 and table["enabled"] is False and table["columns"]["email"]["hashed"] is True
+
+
 # -- re-syncs --------------------------------------------------------------------------------------------------------
 def test_a_resync_during_a_sync_is_refused_with_409_and_accepted_after(api: Api, emulator: Emulator) -> None:
     connection = captured(api)
@@ -167,9 +201,15 @@ def test_a_resync_during_a_sync_is_refused_with_409_and_accepted_after(api: Api,
         response = api.post(path, body)
         assert response.status_code == 409 and "in progress" in response.json()["message"], path
     emulator.control("POST", f"/__emulator/connections/{connection['id']}/syncing", {"seconds": 0})
+
+    def historical() -> bool:
+        return api.get(f"/connections/{connection['id']}").json()["data"]["status"]["is_historical_sync"]
+
+    assert api.post(f"/connections/{connection['id']}/sync", {}).status_code == 200 and historical() is False
     assert api.post(f"/connections/{connection['id']}/resync", {"scope": {"iterable": ["event"]}}).status_code == 200
+    assert historical() is False, "a re-sync of some tables leaves the connection's flag alone"
     assert api.post(f"/connections/{connection['id']}/resync", {}).status_code == 200
-    assert api.get(f"/connections/{connection['id']}").json()["data"]["status"]["is_historical_sync"] is True
+    assert historical() is True
 
 
 def test_a_resync_names_existing_tables(api: Api) -> None:
