@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CONFIG_FIELDS, IMMUTABLE_PATHS, TOP_LEVEL_FIELDS
+from .model import CONFIG_FIELDS, CREATE_ONLY_FIELDS, IMMUTABLE_PATHS, TOP_LEVEL_FIELDS
 from .schema_config import resync_requested
 
 
@@ -34,12 +34,13 @@ def plan_diff(old: Mapping[str, Any], new: Mapping[str, Any], is_unknown: Callab
 
     An unknown new value (preview, before another resource exists) counts as a change, and as a replacement
     when the input is immutable: the preview must never promise less than `up` may do. The API key is
-    compared as declared then and now, never against Fivetran's masked value.
+    compared as declared then and now, never against Fivetran's masked value. A create-only field the program
+    leaves out is not compared: taking its declaration away changes nothing in Fivetran.
     """
     changed: list[str] = []
     for name in TOP_LEVEL_FIELDS:
-        if name == "config":
-            continue
+        if name == "config" or (name in CREATE_ONLY_FIELDS and new.get(name) is None):
+            continue  # a create-only field left out is Fivetran's to keep: compared only when declared
         if is_unknown(new.get(name)) or old.get(name) != new.get(name):
             changed.append(name)
 

@@ -325,23 +325,42 @@ def check_inputs(
     judged once the value is known, and `create`/`update` validate again then.
     """
     unknown_paths = _unknown_paths(props, is_unknown)
-    known = _with_placeholders(_without_paths(props, unknown_paths), unknown_paths)
-    spec, errors = _analyse(known)
-    errors = [e for e in errors if not _touches(e, unknown_paths)]
+    spec, errors = _analyse_known(props, unknown_paths)
+    if spec is None and not errors and unknown_paths:
+        # Only the unknown values stood in the way: one was required inside its object (a Connect Card's
+        # redirect_uri, a schedule's type...). Judge the rest without those whole inputs.
+        unknown_paths = {path.split(".", 1)[0] for path in unknown_paths}
+        spec, errors = _analyse_known(props, unknown_paths)
     if spec is None:
         return dict(props), errors
     canonical = canonical_inputs(spec)
     for path, depends_on in _CANONICAL_DEPENDS_ON.items():
-        if depends_on in unknown_paths:
-            # Its canonical form needs the unknown value: keep it as declared until that is known.
-            canonical.pop(path, None)
-            if props.get(path) is not None:
-                canonical[path] = props[path]
+        unknown = sorted(u for u in unknown_paths if _touches(FieldError(u, ""), set(depends_on)))
+        if unknown:
+            # Its canonical form needs the unknown value: keep it as declared until that is known, and when it is
+            # not declared, it is not known either.
+            canonical[path] = props[path] if props.get(path) is not None else _value_at(props, unknown[0])
     return _restore_unknowns(canonical, props, unknown_paths), errors
 
 
-# Inputs whose canonical form depends on another input (`daily_sync_time` exists only with daily syncs).
-_CANONICAL_DEPENDS_ON = {"daily_sync_time": "sync_frequency"}
+def _value_at(props: Mapping[str, Any], path: str) -> Any:
+    value: Any = props
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def _analyse_known(props: Mapping[str, Any], unknown_paths: set[str]) -> tuple[ConnectionSpec | None,
+                                                                                list[FieldError]]:
+    """The inputs without their unknown values (required ones stood in for), and the errors that can be judged."""
+    spec, errors = _analyse(_with_placeholders(_without_paths(props, unknown_paths), unknown_paths))
+    return spec, [e for e in errors if not _touches(e, unknown_paths)]
+
+
+# Inputs whose canonical form depends on others: `daily_sync_time` exists only with daily syncs, and a
+# `schedule` decides the frequency, the time and the schedule type.
+_CANONICAL_DEPENDS_ON = {"daily_sync_time": ("sync_frequency", "schedule"), "sync_frequency": ("schedule",),
+                         "schedule_type": ("schedule",)}
 
 
 def canonical_state(props: Mapping[str, Any], is_unknown: Callable[[Any], bool]) -> dict[str, Any]:
@@ -398,13 +417,10 @@ def _without_paths(props: Mapping[str, Any], paths: set[str], prefix: str = "") 
 def _restore_unknowns(canonical: dict[str, Any], props: Mapping[str, Any], paths: set[str]) -> dict[str, Any]:
     for path in paths:
         parts = path.split(".")
-        source: Any = props
-        for part in parts:
-            source = source[part]
         target = canonical
         for part in parts[:-1]:
             target = target.setdefault(part, {})
-        target[parts[-1]] = source
+        target[parts[-1]] = _value_at(props, path)
     return canonical
 
 
