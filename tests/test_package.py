@@ -22,7 +22,8 @@ from pulumi.runtime import rpc
 from pulumi_fivetran_iterable import enums
 from pulumi_fivetran_iterable.group import DestinationGroupProvider
 from pulumi_fivetran_iterable.provider import COMPUTED_OUTPUTS, IterableConnectionProvider
-from pulumi_fivetran_iterable.upgrade import pickled_elsewhere, provider_reference, upgrade_state
+from pulumi_fivetran_iterable.registration import serialized
+from pulumi_fivetran_iterable.upgrade import pickled_elsewhere, upgrade_state
 
 from tests.support.legacy import CONNECTION_PROVIDER, GROUP_PROVIDER, old_provider_string
 from tests.test_provider import make_provider, program
@@ -124,7 +125,7 @@ def test_importing_the_package_loads_no_emulator_test_or_benchmark_code(tmp_path
 
 def test_this_packages_references_are_current_and_0_1_references_are_not() -> None:
     for provider_class in (IterableConnectionProvider, DestinationGroupProvider):
-        assert not pickled_elsewhere({"__provider": provider_reference(provider_class)})
+        assert not pickled_elsewhere({"__provider": serialized(provider_class)})
     for old in (CONNECTION_PROVIDER, GROUP_PROVIDER):
         assert pickled_elsewhere({"__provider": old_provider_string(old)})
     assert not pickled_elsewhere({}) and not pickled_elsewhere({"__provider": "not base64!"})
@@ -149,7 +150,7 @@ def test_upgrading_a_0_1_state_rewrites_only_this_packages_references() -> None:
     _, connection, group, other = state["deployment"]["resources"]
     for resource, provider_class in ((connection, IterableConnectionProvider), (group, DestinationGroupProvider)):
         for side in ("inputs", "outputs"):
-            assert resource[side] == {"name": "x", "__provider": provider_reference(provider_class)}
+            assert resource[side] == {"name": "x", "__provider": serialized(provider_class)}
     assert other == untouched, "another program's dynamic resources are not ours to touch"
     assert upgrade_state(state) == 0, "a second run changes nothing"
 

@@ -37,7 +37,7 @@ from .schema_config import differences
 # Setup-test statuses that mean the connection cannot sync (Fivetran also reports PASSED, SKIPPED, WARNING).
 FAILING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED"})
 # Setup states of a connection that Fivetran has a key for (a Connect Card, once completed, leaves one).
-KEYED_SETUP_STATES = frozenset({"connected", "broken"})
+_KEYED_SETUP_STATES = frozenset({"connected", "broken"})
 # How many times a create whose reply was lost is looked up and, when nothing was created, sent again.
 CREATE_ATTEMPTS = 3
 # How much earlier than our POST (on Fivetran's clock) a connection may have been created and still be the
@@ -162,7 +162,7 @@ def _waiting_notice(data: Mapping[str, Any], held: Mapping[str, Any] | None) -> 
 
 
 def _adopt(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]) -> Created:
-    """Adopt an existing connection (see `_adopt_or_refuse`). A schema config it has is read, never changed
+    """Adopt an existing connection (see `_bring_to_declared`). A schema config it has is read, never changed
     here: the state records what Fivetran holds, so the next `pulumi preview` shows exactly what differs from
     the program before anything is sent, and the next `pulumi up` applies it. One it does not have yet is given
     first, before the adoption may unpause the connection (as for a new one)."""
@@ -171,7 +171,7 @@ def _adopt(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping
     # Before the settings, which may unpause it. Should the adoption then fail its setup tests, this schema
     # config stays: it applies only once the connection's tables are read, which needs passing tests.
     held = schema_operations.adopt_schema_config(client, existing["id"], declared)
-    data = _adopt_or_refuse(client, existing, desired)
+    data = _bring_to_declared(client, existing, desired)
     notices: tuple[str, ...] = ()
     if declared is not None and (differing := differences(held, declared)):
         notices = (f"adopted connection '{data['id']}': its schema config differs from the program in "
@@ -322,14 +322,13 @@ def _check_adoptable(existing: Mapping[str, Any], desired: Mapping[str, Any]) ->
         )
 
 
-def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]
+def _bring_to_declared(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping[str, Any]
                      ) -> dict[str, Any]:
-    """Bring an existing connection to the declared settings, when the program says `adopt_existing`.
+    """Bring an existing connection that `_check_adoptable` let through to the declared settings.
 
     With a declared key, adoption always sends it (and runs the setup tests): Fivetran never returns a
     stored key, so the connection's key cannot be compared with the program's.
     """
-    _check_adoptable(existing, desired)
     schema, connection_id = desired["config"]["schema"], existing["id"]
     live = inputs_from_api(existing, previous={"destination_schema_names": desired.get("destination_schema_names")})
     body = patch_body(live, desired)
@@ -337,12 +336,9 @@ def _adopt_or_refuse(client: FivetranClient, existing: Mapping[str, Any], desire
         # Already as declared: the listed connection is the whole view (list items carry every field).
         data = dict(existing)
         return _with_connect_card(client, connection_id, data, desired, previous=None) or data
-    keyed = has_key(desired) or existing.get("status", {}).get("setup_state") in KEYED_SETUP_STATES
-    tests = _changes_what_tests_check(body) and bool(desired.get("run_setup_tests")) and keyed
-    data = client.modify_connection(connection_id, {**body, **_test_flags(desired, tests)})
-    failed = failing_tests(data) if tests else []
-    if failed and _fails_hard(desired):
-        rollback = _roll_back(client, connection_id, desired, live)
+    data, failed, rollback = _modify_and_test(client, connection_id, body, live, desired,
+                                              has_key(desired) or key_in_fivetran(existing))
+    if rollback is not None:
         restored = "its previous settings were restored and " if rollback.complete else ""
         raise SetupTestsFailedError(
             f"adopting connection '{connection_id}' (schema '{schema}') failed its setup tests, so {restored}it was "
@@ -411,14 +407,14 @@ def read(client: FivetranClient, connection_id: str) -> dict[str, Any] | None:
 
 
 def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], new: Mapping[str, Any],
-           key_in_fivetran: bool = False) -> Updated:
+           key_held: bool = False) -> Updated:
     """Bring the connection from `old` to `new` (canonical inputs): its settings, then its schema config, then
     a re-sync if one is newly requested.
 
     A failure after the connection's settings changed says so: the state keeps `old`, and the next `up`
     sends what is still missing (every step is safe to repeat).
     """
-    data = _update_connection(client, connection_id, old, new, key_in_fivetran)
+    data = _update_connection(client, connection_id, old, new, key_held)
     try:
         held = schema_operations.apply_schema_config(client, connection_id, old.get("schema_config"),
                                                      new.get("schema_config"))
@@ -433,23 +429,20 @@ def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], n
 
 
 def _update_connection(client: FivetranClient, connection_id: str, old: Mapping[str, Any],
-                       new: Mapping[str, Any], key_in_fivetran: bool) -> dict[str, Any] | None:
+                       new: Mapping[str, Any], key_held: bool) -> dict[str, Any] | None:
     """The connection's own settings from `old` to `new`; None when no API call was needed.
 
     Only what changed is sent. Setup tests run when the key or the Iterable config changed and
     `run_setup_tests` is set, or when a test flag was just switched on, provided there is a key to test (one
-    declared, or `key_in_fivetran`: entered through a Connect Card). Under the `fail` policy a change whose
+    declared, or `key_held` in Fivetran: entered through a Connect Card). Under the `fail` policy a change whose
     tests fail is rolled back to what we hold of `old` before the error is raised.
     """
     body = patch_body(old, new)
-    keyed = has_key(new) or key_in_fivetran
+    keyed = has_key(new) or key_held
     data: dict[str, Any] | None = None
     if body:
-        tests = bool(new.get("run_setup_tests")) and _changes_what_tests_check(body) and keyed
-        data = client.modify_connection(connection_id, {**body, **_test_flags(new, tests)})
-        failed = failing_tests(data) if tests else []
-        if failed and _fails_hard(new):
-            rollback = _roll_back(client, connection_id, new, old)
+        data, failed, rollback = _modify_and_test(client, connection_id, body, old, new, keyed)
+        if rollback is not None:
             undone = ", so the change was rolled back" if rollback.complete else ""
             raise SetupTestsFailedError(
                 f"setup tests failed after updating connection '{connection_id}'{undone}: "
@@ -466,6 +459,22 @@ def _update_connection(client: FivetranClient, connection_id: str, old: Mapping[
                 "or set setup_test_policy: warn"
             )
     return _with_connect_card(client, connection_id, data, new, previous=old)
+
+
+def _modify_and_test(client: FivetranClient, connection_id: str, body: Mapping[str, Any], old: Mapping[str, Any],
+                     new: Mapping[str, Any], keyed: bool) -> tuple[dict[str, Any], list[Any], _Rollback | None]:
+    """PATCH `body` (with the setup tests when it changes what they check and there is a key to test); the
+    reply, the failed tests, and, when they fail under the `fail` policy, how rolling back to `old` went."""
+    tests = bool(new.get("run_setup_tests")) and _changes_what_tests_check(body) and keyed
+    data = client.modify_connection(connection_id, {**body, **_test_flags(new, tests)})
+    failed = failing_tests(data) if tests else []
+    rollback = _roll_back(client, connection_id, new, old) if failed and _fails_hard(new) else None
+    return data, failed, rollback
+
+
+def key_in_fivetran(connection: Mapping[str, Any]) -> bool:
+    """Whether Fivetran holds a key for the connection (set up, or broken since), also one from a Connect Card."""
+    return (connection.get("status") or {}).get("setup_state") in _KEYED_SETUP_STATES
 
 
 def _changes_what_tests_check(body: Mapping[str, Any]) -> bool:

@@ -169,10 +169,8 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         from . import operations
 
         desired = self._validated("update", news)
-        # A connection set up (or broken) has a key in Fivetran, also when it came from a Connect Card.
-        keyed = (olds.get("status") or {}).get("setup_state") in operations.KEYED_SETUP_STATES
         updated = self._call(f"update connection '{id_}'", operations.update, self.client, id_,
-                             self._state(olds), desired, keyed)
+                             self._state(olds), desired, operations.key_in_fivetran(olds))
         for notice in updated.notices:
             print(self._redact(notice))
         held = {**desired, "schema_config": updated.schema_config}

@@ -24,23 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pulumi.dynamic as dynamic
-from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime._serialization import _serialize
 
 from .group import DestinationGroupProvider
 from .provider import IterableConnectionProvider
+from .registration import serialized
 
 PACKAGE = __name__.partition(".")[0]
 PROVIDERS: dict[str, type[dynamic.ResourceProvider]] = {
     "pulumi-python:dynamic/fivetran:IterableConnection": IterableConnectionProvider,
     "pulumi-python:dynamic/fivetran:DestinationGroup": DestinationGroupProvider,
 }
-
-
-def provider_reference(provider_class: type[dynamic.ResourceProvider]) -> str:
-    """The `__provider` string this package's resources carry, made as `dynamic.Resource` makes it."""
-    reference, _ = _serialize(True, serialize_provider, provider_class())
-    return str(reference)
 
 
 def pickled_elsewhere(props: Mapping[str, Any]) -> bool:
@@ -59,7 +52,7 @@ def upgrade_state(state: dict[str, Any]) -> int:
 
     Returns how many references were rewritten (inputs and outputs count separately).
     """
-    references = {token: provider_reference(cls) for token, cls in PROVIDERS.items()}
+    references = {token: serialized(cls) for token, cls in PROVIDERS.items()}  # what registration stores
     rewritten = 0
     for resource in (state.get("deployment") or {}).get("resources") or []:
         reference = references.get(resource.get("type"))
