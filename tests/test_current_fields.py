@@ -41,8 +41,7 @@ def from_vault(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def provider(emulator: Emulator) -> IterableConnectionProvider:
-    emulator.control("POST", "/__emulator/external-secrets",
-                     {"manager_id": VAULT, "name": SECRET_NAME, "value": VAULT_KEY})
+    emulator.add_external_secret(VAULT, SECRET_NAME, VAULT_KEY)
     return make_provider(emulator)
 
 

@@ -153,16 +153,13 @@ def test_nothing_the_provider_prints_contains_a_secret(engine, emulator) -> None
 
 
 def test_engine_a_lost_create_reply_leaves_a_strangers_connection_alone(engine, emulator) -> None:
-    status, body = emulator.api("POST", "/connections", {
-        "service": "iterable", "group_id": "warehouse_main", "paused": True,
-        "config": {"schema": "iterable_engine", "api_key": "invalid-theirs"}})
-    assert status == 201
+    theirs = emulator.create_connection("iterable_engine", "invalid-theirs", paused=True)
     emulator.fault(method="POST", path="^/v1/connections$", status=503, count=1)
     with pytest.raises(grpc.RpcError) as raised:
         up_new(engine, "c", program())
     assert "adopt_existing: true" in raised.value.details()
     (live,) = emulator.connections()
-    assert live["id"] == body["data"]["id"] and live["paused"] is True and live["sync_frequency"] == 360
+    assert live["id"] == theirs["id"] and live["paused"] is True and live["sync_frequency"] == 360
     assert not [r for r in emulator.requests() if r["method"] in ("PATCH", "DELETE")]
 
 
@@ -199,8 +196,7 @@ def test_engine_a_rename_with_adopt_existing_keeps_the_connection(engine, emulat
 
 
 def test_engine_the_current_fields_round_trip_without_a_diff(engine, emulator) -> None:
-    emulator.control("POST", "/__emulator/external-secrets",
-                     {"manager_id": "esm_vault", "name": "ITERABLE_API_KEY", "value": "itbl-vault-key"})
+    emulator.add_external_secret("esm_vault", "ITERABLE_API_KEY", "itbl-vault-key")
     news = program(schedule={"schedule_type": "TIME_OF_DAY", "time_of_day": "04:00", "days_of_week": ["MONDAY"]},
                    external_secrets_manager_id="esm_vault",
                    external_secrets_keys_config={"api_key": "ITERABLE_API_KEY"},

@@ -26,14 +26,10 @@ def provider(emulator: Emulator) -> IterableConnectionProvider:
     return make_provider(emulator)
 
 
-def strangers_connection(emulator: Emulator, *, api_key: str, schema: str = "iterable_marketing",
-                         **settings: Any) -> dict[str, Any]:
-    """A connection someone else made in the dashboard, before our `up`."""
-    status, body = emulator.api("POST", "/connections", {
-        "service": "iterable", "group_id": "warehouse_main", "sync_frequency": 1440, "paused": True,
-        "config": {"schema": schema, "api_key": api_key, "account_region": "EU"}, **settings})
-    assert status == 201, body
-    return body["data"]
+def strangers_connection(emulator: Emulator, *, api_key: str, **settings: Any) -> dict[str, Any]:
+    """A connection someone else made in the dashboard, before our `up`, with other settings than ours."""
+    return emulator.create_connection("iterable_marketing", api_key, config={"account_region": "EU"},
+                                      **{"sync_frequency": 1440, "paused": True, **settings})
 
 
 def card_program(**overrides: Any) -> dict[str, Any]:

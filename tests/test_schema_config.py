@@ -463,11 +463,7 @@ def test_adopting_a_connection_without_any_schema_config_gives_it_before_unpausi
     without its schema config; the next `up` adopts it (as its error says to). Adoption used to unpause it with
     no schema config, so its first sync could load blocked tables. There is nothing of anyone's to review in a
     connection that never had one: it gets the declared one, before the adoption's PATCH."""
-    status, body = emulator.api("POST", "/connections", {
-        "service": "iterable", "group_id": "warehouse_main", "paused": True,
-        "config": {"schema": "iterable_marketing", "api_key": "itbl-canary-7d1e"}})
-    assert status == 201, body
-    connection_id = body["data"]["id"]
+    connection_id = emulator.create_connection("iterable_marketing", "itbl-canary-7d1e", paused=True)["id"]
     provider = make_provider(emulator)
     adopting = declare(provider, adopt_existing=True)
     before = len(emulator.requests())
@@ -482,14 +478,11 @@ def test_adopting_a_connection_without_any_schema_config_gives_it_before_unpausi
 
 
 def test_a_refused_adoption_sends_nothing_to_the_connection(emulator: Emulator) -> None:
-    status, body = emulator.api("POST", "/connections", {
-        "service": "iterable", "group_id": "warehouse_main", "paused": True,
-        "config": {"schema": "iterable_marketing", "api_key": "itbl-theirs"}})
-    assert status == 201, body
+    theirs = emulator.create_connection("iterable_marketing", "itbl-theirs", paused=True)
     provider = make_provider(emulator)
     before = len(emulator.requests())
     with pytest.raises(ProviderError, match="adopt_existing: true"):
         provider.create(declare(provider))
     assert [r for r in emulator.requests()[before:] if r["method"] != "GET" and
             r["path"] != "/v1/connections"] == []
-    assert schemas_of(emulator, body["data"]["id"]) is None
+    assert schemas_of(emulator, theirs["id"]) is None

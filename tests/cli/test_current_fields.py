@@ -27,8 +27,7 @@ ENTRIES = [
 
 
 def test_the_current_fields_through_the_cli(tmp_path: Path, emulator: Emulator) -> None:
-    emulator.control("POST", "/__emulator/external-secrets",
-                     {"manager_id": "esm_vault", "name": "ITERABLE_API_KEY", "value": "itbl-vault-key-1"})
+    emulator.add_external_secret("esm_vault", "ITERABLE_API_KEY", "itbl-vault-key-1")
     project = StackProject.create(tmp_path, emulator)
     project.declare(ENTRIES, api_keys={"scheduled": "itbl-key-scheduled"})
 

@@ -137,12 +137,15 @@ def test_the_prod_journey_after_the_quick_start_keeps_dev_secrets_apart(quicksta
 
     stack_file = (quickstarted.root / "stacks" / "Pulumi.prod.yaml").read_text()
     assert FIVETRAN_SECRET not in stack_file and "itbl-journey" not in stack_file
-    for key in ("fivetran:apiSecret", "apiKeys.marketing", "apiKeys.marketing-eu"):
-        with_dev = quickstarted.run(f"pulumi config get --path '{key}' -s prod",
-                                    PULUMI_CONFIG_PASSPHRASE="dev-passphrase")
-        assert with_dev.returncode != 0 and FIVETRAN_SECRET not in with_dev.stdout, transcript(with_dev)
-    assert quickstarted.run("pulumi config get fivetran:apiSecret -s prod",
-                            PULUMI_CONFIG_PASSPHRASE=PROD_PASSPHRASE).stdout.strip() == FIVETRAN_SECRET
+    for key, value in (("fivetran:apiSecret", FIVETRAN_SECRET),
+                       ("apiKeys.marketing", PROD_ENV["ITERABLE_KEY_MARKETING"]),
+                       ("apiKeys.marketing-eu", PROD_ENV["ITERABLE_KEY_MARKETING_EU"])):
+        # Every key the steps set is there under the prod passphrase, and unreadable under dev's.
+        read = f"pulumi config get --path '{key}' -s prod"
+        with_prod = quickstarted.run(read, PULUMI_CONFIG_PASSPHRASE=PROD_PASSPHRASE)
+        assert with_prod.returncode == 0 and with_prod.stdout.strip() == value, transcript(with_prod)
+        with_dev = quickstarted.run(read, PULUMI_CONFIG_PASSPHRASE="dev-passphrase")
+        assert with_dev.returncode != 0 and value not in with_dev.stdout, transcript(with_dev)
 
     (preview,) = walk(quickstarted, [preview_line], **env)
     output = preview.stdout + preview.stderr

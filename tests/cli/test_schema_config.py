@@ -113,10 +113,7 @@ def test_schema_config_through_the_cli(tmp_path: Path, emulator: Emulator) -> No
 def test_adoption_with_a_matching_and_a_differing_schema_config(tmp_path: Path, emulator: Emulator) -> None:
     # Two connections set up outside Pulumi; one already syncs what the program declares.
     for schema, blocked in (("matching", True), ("differing", False)):
-        status, body = emulator.api("POST", "/connections", {"service": "iterable", "group_id": "warehouse_main",
-                                                             "config": {"schema": schema, "api_key": "itbl-theirs"}})
-        assert status == 201, body
-        connection_id = body["data"]["id"]
+        connection_id = emulator.create_connection(schema, "itbl-theirs")["id"]
         emulator.api("POST", f"/connections/{connection_id}/sync", {})
         if blocked:
             emulator.api("PATCH", f"/connections/{connection_id}/schemas", {"schemas": {"iterable": {

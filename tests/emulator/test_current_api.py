@@ -132,8 +132,7 @@ def test_the_webhook_secret_stays_with_its_auth_type_and_changes_with_it(api: Ap
 
 
 def test_a_key_kept_in_an_external_secrets_manager_is_read_by_the_setup_tests(api: Api, emulator: Emulator) -> None:
-    emulator.control("POST", "/__emulator/external-secrets",
-                     {"manager_id": "esm_vault", "name": "ITERABLE_KEY", "value": "itbl-from-the-vault"})
+    emulator.add_external_secret("esm_vault", "ITERABLE_KEY", "itbl-from-the-vault")
     body = create_body("from_vault", external_secrets_manager_id="esm_vault",
                        external_secrets_keys_config={"api_key": "ITERABLE_KEY"})
     del body["config"]["api_key"]
@@ -156,7 +155,7 @@ def test_secrets_manager_fields_are_checked(api: Api, emulator: Emulator) -> Non
     assert error_of(api.post("/connections", unknown))[:2] == (404, "NotFound_ExternalSecretsManager")
     keys_alone = create_body("vault_alone", external_secrets_keys_config={"api_key": "K"})
     assert "external_secrets_manager_id" in error_of(api.post("/connections", keys_alone))[2]
-    emulator.control("POST", "/__emulator/external-secrets", {"manager_id": "esm_v", "name": "K", "value": "v-key"})
+    emulator.add_external_secret("esm_v", "K", "v-key")
     both = create_body("vault_both", external_secrets_manager_id="esm_v", external_secrets_keys_config={"api_key": "K"})
     assert "both set the key" in error_of(api.post("/connections", both))[2]
 

@@ -150,8 +150,8 @@ def test_a_reset_forgets_the_requests_still_in_flight(api: Api, emulator: Emulat
     import threading
 
     created = api.create("in_flight_patch")
-    emulator.fault(method="POST", path="^/v1/connections$", delay_s=1.0)
-    emulator.fault(method="PATCH", path="^/v1/connections/", delay_s=1.0, after_commit=True)
+    emulator.fault(method="POST", path="^/v1/connections$", delay_s=3.0)
+    emulator.fault(method="PATCH", path="^/v1/connections/", delay_s=3.0, after_commit=True)
     answers: dict[str, int] = {}
     threads = [threading.Thread(target=lambda: answers.update(post=api.post("/connections", create_body(
                    "in_flight_create")).status_code)),
@@ -159,7 +159,11 @@ def test_a_reset_forgets_the_requests_still_in_flight(api: Api, emulator: Emulat
                    f"/connections/{created['id']}", {"paused": True}).status_code))]
     for thread in threads:
         thread.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 2.5
+    while emulator.control("GET", "/__emulator/faults")["items"] and time.monotonic() < deadline:
+        time.sleep(0.02)  # until both requests have taken their fault and wait in it
+    assert emulator.control("GET", "/__emulator/faults")["items"] == []
+    time.sleep(0.2)  # the PATCH's work, done before it waits (a margin well inside the 3 s wait)
     emulator.reset()
     for thread in threads:
         thread.join(timeout=10)

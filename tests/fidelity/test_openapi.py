@@ -209,7 +209,7 @@ def connection_body(schema: str, *, config: dict[str, Any] | None = None, **fiel
 
 def seed_secret(emu: Emulator, manager_id: str = "esm_fidelity", name: str = "iterable_key",
                 value: str = "itk_from_esm_0123") -> None:
-    emu.control("POST", "/__emulator/external-secrets", {"manager_id": manager_id, "name": name, "value": value})
+    emu.add_external_secret(manager_id, name, value)
 
 
 # Create bodies that together reach every part of the connection schema the emulator can produce.

@@ -45,7 +45,7 @@ if __package__ in (None, ""):
 
 from pulumi_fivetran_iterable import schema_config as schema_rules  # noqa: E402
 
-from tests.reliability.support import CREATE, kill_up_mid_create  # noqa: E402
+from tests.reliability.support import CREATE, canary_forms, find_canaries, kill_up_mid_create  # noqa: E402
 from tests.support.emulator import Emulator, start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiResult  # noqa: E402
 from tests.support.stack import StackProject  # noqa: E402
@@ -369,7 +369,7 @@ class Soak:
         live = list(self._all_connections())
         places = Counter((c["group_id"], c["schema"]) for c in live)
         duplicates = sum(n - 1 for n in places.values() if n > 1)
-        state = {r["urn"].rsplit("::", 1)[-1]: r for r in self._state_resources()}
+        state = {r["urn"].rsplit("::", 1)[-1]: r for r in self.project.resources()}
         state_ids = {r["id"] for r in state.values()}
         live_ids = {c["id"] for c in live}
         orphans = len(live_ids - state_ids) + len(state_ids - live_ids)
@@ -414,15 +414,11 @@ class Soak:
                 raise Violation("schema config", f"{name}: Fivetran holds {held}, the program declares {canonical}")
 
     def _canary_hits(self) -> int:
-        forms = sorted(self.canaries)
+        forms = canary_forms(*sorted(self.canaries))
         texts = [json.dumps(self.project.export()), self.project.stack_file.read_text(),
                  json.dumps(self.emulator.requests()), *self.outputs]
         self.outputs.clear()
-        return sum(1 for text in texts for form in forms if form in text)
-
-    def _state_resources(self) -> list[dict[str, Any]]:
-        resources = self.project.export()["deployment"].get("resources") or []
-        return [r for r in resources if r["type"].endswith("IterableConnection")]
+        return sum(len(find_canaries(text, forms)) for text in texts)
 
     def _all_connections(self) -> list[dict[str, Any]]:
         return self.emulator.connections()

@@ -613,8 +613,7 @@ def test_valid_configurations_pass_check_and_round_trip(emulator: Emulator) -> N
     @given(props=valid_inputs())
     def round_trip(props: dict[str, Any]) -> None:
         emulator.reset()
-        emulator.control("POST", "/__emulator/external-secrets",
-                         {"manager_id": MANAGER, "name": SECRET_NAME, "value": "itbl_key_in_the_vault"})
+        emulator.add_external_secret(MANAGER, SECRET_NAME, "itbl_key_in_the_vault")
         with scenario(BAD_INPUT, "valid: check, create, read, diff") as sc:
             checked = provider.check({}, {**props, "__provider": PROVIDER_STRING})
             assert checked.failures == [], by_path(checked.failures)

@@ -208,11 +208,8 @@ def test_create_whose_every_reply_times_out_does_not_claim_nothing_was_created(e
 
 def _strangers(emulator: Emulator, api_key: str) -> dict[str, Any]:
     """A connection someone else made with our group and schema (other settings), before the run."""
-    status, body = emulator.api("POST", "/connections", {
-        "service": "iterable", "group_id": "warehouse_main", "paused": True, "sync_frequency": 1440,
-        "config": {"schema": "iterable_main", "api_key": api_key, "account_region": "EU"}})
-    assert status == 201, body
-    return body["data"]
+    return emulator.create_connection("iterable_main", api_key, config={"account_region": "EU"}, paused=True,
+                                      sync_frequency=1440)
 
 
 @pytest.mark.parametrize("mode", ["transient", "persistent"])

@@ -40,3 +40,24 @@ def test_every_kind_of_change_is_drawn() -> None:
     assert ops >= {"add", "remove", "set", "rotate", "card", "adopt", "outside_edit", "outside_delete",
                    "outside_column", "fault", "kill", "run"}, ops
     assert fields >= {"sync_frequency", "paused", "events", "schema", "group", "blocked", "hashed", "resync"}
+
+
+def test_a_violation_fails_the_run_and_prints_the_seed_the_round_and_a_replayable_history(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    """The contract of the last line and the exit status when an invariant fails (the run itself replaced: the
+    invariants are exercised by the soak above)."""
+    def failing_run(history, seed, workdir, log, tally=None):
+        return soak.Tally(orphans=1, violations=1), 2, soak.Violation("orphans", "in Fivetran only ['x']")
+
+    monkeypatch.setattr(soak, "run_history", failing_run)
+    monkeypatch.setattr(soak, "shrink", lambda history, failing, *rest: history[:1] + history[failing:failing + 1])
+    monkeypatch.setattr(soak.tempfile, "gettempdir", lambda: str(tmp_path))
+    status = soak.main(["--seed", "5", "--rounds", "4", "--connections", "3"])
+    output = capsys.readouterr().out
+    assert status == 1
+    assert output.rstrip().splitlines()[-1] == ("soak: 4 rounds, seed 5, 3 connections: 0 duplicates, 1 orphans, "
+                                                "1 invariant violations, 0 canary hits")
+    assert "FAILED at round 2 of seed 5: orphans: in Fivetran only ['x']" in output
+    saved = tmp_path / "soak-seed5-round2.json"
+    assert f"scripts/soak --replay {saved}" in output
+    assert soak.json.loads(saved.read_text())["history"] == soak.plan(5, 4, 3)[:1] + soak.plan(5, 4, 3)[2:3]

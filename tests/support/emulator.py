@@ -64,6 +64,19 @@ class Emulator:
     def complete_connect_card(self, token: str, api_key: str) -> Any:
         return self.control("POST", f"/__emulator/connect-card/{token}", {"api_key": api_key})
 
+    def add_external_secret(self, manager_id: str, name: str, value: str) -> None:
+        """Put a secret in an external secrets manager (which then exists) for the setup tests to read."""
+        self.control("POST", "/__emulator/external-secrets", {"manager_id": manager_id, "name": name, "value": value})
+
+    def create_connection(self, schema: str, api_key: str, *, config: dict[str, Any] | None = None,
+                          **settings: Any) -> dict[str, Any]:
+        """A connection made directly in Fivetran (by someone else, or in the dashboard), as the API shows it."""
+        status, body = self.api("POST", "/connections", {
+            "service": "iterable", "group_id": "warehouse_main", **settings,
+            "config": {"schema": schema, "api_key": api_key, **(config or {})}})
+        assert status == 201, body
+        return body["data"]
+
     # -- the public API, authenticated, for assertions about what the emulator holds ------------------------
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
         """Call the emulated Fivetran API with valid credentials; returns (status, parsed JSON body)."""
