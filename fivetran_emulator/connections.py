@@ -14,9 +14,9 @@ from werkzeug.routing import Rule
 
 from . import ids, rules, setup_tests
 from .catalog import capture_schema
-from .envelope import KIND, Call, Reply, decode_cursor, noun, page, page_limit, require_object, success
+from .envelope import KIND, Call, Reply, decode_cursor, noun, optional_object, page, page_limit, require_object, success
 from .errors import ApiError, invalid
-from .fields import SERVICE, validate_card_config
+from .fields import SERVICE, boolean, reject_unknown, validate_card_config
 from .ratelimit import CreateLimit
 from .store import Record, Store, group_not_found
 
@@ -146,21 +146,19 @@ class Connections:
     def test(self, call: Call, kind: str, connection_id: str) -> Reply:
         """`POST /v1/connections/{id}/test`: runs the setup tests; a body (`{}` is fine) is required."""
         body = require_object(call, '{} or {"trust_certificates": true}')
+        reject_unknown(body, {"trust_certificates", "trust_fingerprints"})
         for name, value in body.items():
-            if name not in ("trust_certificates", "trust_fingerprints"):
-                raise invalid(f"Unknown field '{name}'. Known fields: trust_certificates, trust_fingerprints.")
-            if type(value) is not bool and value is not None:
-                raise invalid(f"Invalid value for '{name}': {value!r}. Use true or false.")
+            if value is not None:
+                boolean(name, value)
         record = self.update(kind, connection_id, self.run_setup_tests)
         return success("Setup tests have been completed", rules.render(record))
 
     def sync(self, call: Call, kind: str, connection_id: str) -> Reply:
         """`POST .../sync` (`{"force": bool}`, optional) and legacy `POST .../force`: a sync, done at once."""
-        body = call.body if call.body is not None else {}
-        if not isinstance(body, dict) or set(body) - {"force"}:
-            raise invalid('The sync body must be {} or {"force": true|false}.')
-        if body.get("force") is not None and type(body["force"]) is not bool:
-            raise invalid(f"Invalid value for 'force': {body['force']!r}. Use true or false.")
+        body = optional_object(call, '{"force": true}')
+        reject_unknown(body, {"force"})
+        if body.get("force") is not None:
+            boolean("force", body["force"])
 
         def finish_sync(current: Record) -> Record:
             # The emulator syncs instantly: connected connections succeed (and their source schema is read, if
@@ -179,9 +177,7 @@ class Connections:
     def connect_card(self, call: Call, kind: str, connection_id: str) -> Reply:
         """`POST /v1/connections/{id}/connect-card`: issue a fresh Connect Card token and URI."""
         body = require_object(call, '{"connect_card_config": {"redirect_uri": "https://example.com/done"}}')
-        for name in body:
-            if name != "connect_card_config":
-                raise invalid(f"Unknown field '{name}'. Known fields: connect_card_config.")
+        reject_unknown(body, {"connect_card_config"})
         card_config = validate_card_config(body.get("connect_card_config"))
 
         def issue(current: Record) -> Record:

@@ -56,6 +56,15 @@ def require_object(call: Call, example: str) -> dict[str, Any]:
     return call.body
 
 
+def optional_object(call: Call, example: str) -> dict[str, Any]:
+    """A body that may be left out (read as `{}`), or else must be a JSON object such as `example`."""
+    if call.body is None:
+        return {}
+    if not isinstance(call.body, dict):
+        raise invalid(f"The request body must be {{}} or a JSON object such as {example}.")
+    return call.body
+
+
 def encode_cursor(position: int) -> str:
     """An opaque cursor: unpadded base64url JSON, like the real API's."""
     return base64.urlsafe_b64encode(json.dumps({"after": position}).encode()).decode().rstrip("=")

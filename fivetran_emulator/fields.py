@@ -142,7 +142,6 @@ class ConfigField:
     required: bool = False  # on create
     read_only: bool = False  # Fivetran sets it; a request may not
     secret: bool = False  # masked in responses (a read-only secret is shown: it is Fivetran's to give)
-    create_only: bool = False
 
     def validator(self) -> Validator:
         if self.kind == "enum":
@@ -174,7 +173,7 @@ WEBHOOK_AUTH_WITH_SECRET = ("Basic", "OAuth2")
 
 ITERABLE_CONFIG = (
     ConfigField("schema", "string", "Destination schema name. Schema name is permanent and cannot be changed "
-                "after connection creation.", required=True, create_only=True),
+                "after connection creation.", required=True),
     ConfigField("api_key", "string", "Your Iterable API key.", secret=True),
     ConfigField("account_region", "enum", "If your Iterable account URL starts with `https://app.eu.iterable.com` "
                 "then provide `EU` else `US`.", choices=("US", "EU"), default="US"),

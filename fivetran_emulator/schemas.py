@@ -24,7 +24,7 @@ from werkzeug.routing import Rule
 from . import rules
 from .catalog import SOURCE_SCHEMA, TABLES_BY_NAME, Table, capture_schema, column_locked, table_locked
 from .connections import Connections
-from .envelope import KIND, Call, Reply, noun, require_object, success
+from .envelope import KIND, Call, Reply, noun, optional_object, require_object, success
 from .errors import ApiError, invalid
 from .fields import boolean, one_of, reject_unknown, show
 from .store import Record
@@ -160,9 +160,7 @@ class Schemas:
 
     def reload(self, call: Call, kind: str, connection_id: str) -> Reply:
         """`POST .../schemas/reload`: read the source schema; only once the connection's setup succeeded."""
-        body = call.body if call.body is not None else {}
-        if not isinstance(body, dict):
-            raise invalid('The reload body must be {} or {"exclude_mode": "PRESERVE" | "EXCLUDE"}.')
+        body = optional_object(call, '{"exclude_mode": "PRESERVE"}')
         reject_unknown(body, {"exclude_mode"})
         if body.get("exclude_mode") is not None:
             one_of("PRESERVE", "EXCLUDE")("exclude_mode", body["exclude_mode"])
@@ -204,9 +202,7 @@ class Schemas:
     # -- re-syncs ----------------------------------------------------------------------------------------------------
     def resync(self, call: Call, kind: str, connection_id: str) -> Reply:
         """`POST .../resync`: a historical re-sync of the whole connection, or of `scope`'s tables."""
-        body = call.body if call.body is not None else {}
-        if not isinstance(body, dict):
-            raise invalid('The body must be {} or {"scope": {"iterable": ["table", ...]}}.')
+        body = optional_object(call, '{"scope": {"iterable": ["table", ...]}}')
         reject_unknown(body, {"scope"})
         scope = body.get("scope")
         if scope is not None and (not isinstance(scope, dict) or not scope):
