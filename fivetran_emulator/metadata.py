@@ -26,7 +26,7 @@ SHORT: dict[str, Any] = {
     "connector_class": "standard",
     "service_status": "general_availability",
     "supported_features": [{"id": feature} for feature in (
-        "DATA_BLOCKING", "COLUMN_HASHING", "RE_SYNC", "HISTORY", "API_CONFIGURABLE", "AUTHORIZATION_VIA_API")],
+        "DATA_BLOCKING", "COLUMN_HASHING", "RE_SYNC", "API_CONFIGURABLE", "AUTHORIZATION_VIA_API")],
 }
 
 
