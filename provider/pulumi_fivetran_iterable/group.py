@@ -45,15 +45,12 @@ class DestinationGroupProvider(dynamic.ResourceProvider):
         self._settings = ProviderSettings.load(req.config.get)
 
     def _fivetran(self) -> FivetranClient:
-        from .client import FivetranClient
         from .settings import ProviderSettings
 
         with self._lock:
             if self._client is None:
-                settings = self._settings or ProviderSettings()
                 try:
-                    self._client = FivetranClient(settings.credentials(), retry=settings.retry_policy(),
-                                                  create_throttle=None)
+                    self._client = (self._settings or ProviderSettings()).client(creates=False)
                 except Exception as error:
                     raise ProviderError(str(error)) from None
             return self._client

@@ -99,19 +99,14 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
     @property
     def client(self) -> FivetranClient:
         """The process's one client, created on first use (the engine calls from up to four threads)."""
-        from .client import FivetranClient
         from .settings import ProviderSettings
 
         with self._lock:
             if self._client is None:
-                settings = self._settings or ProviderSettings()
                 try:
-                    credentials = settings.credentials()
-                    throttle = settings.create_throttle()
-                    retry = settings.retry_policy()
+                    self._client = (self._settings or ProviderSettings()).client()
                 except Exception as error:
                     raise ProviderError(str(error)) from None
-                self._client = FivetranClient(credentials, retry=retry, create_throttle=throttle)
             return self._client
 
     # -- check and diff: no network --------------------------------------------------------------------

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from .client import FivetranCredentials, RetryPolicy
+from .client import FivetranClient, FivetranCredentials, RetryPolicy
 from .throttle import CreateThrottle
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
@@ -74,6 +74,12 @@ class ProviderSettings:
             raise ValueError(f"fivetran:requestTimeout must be a number of seconds above 0, got "
                              f"{self.request_timeout!r}")
         return RetryPolicy(read_timeout_s=timeout)
+
+    def client(self, *, creates: bool = True) -> FivetranClient:
+        """The REST client these settings describe; with the create throttle when it `creates` connections.
+        Raises ValueError (or MissingCredentialsError) naming the setting to fix."""
+        throttle = self.create_throttle() if creates else None
+        return FivetranClient(self.credentials(), retry=self.retry_policy(), create_throttle=throttle)
 
     def credentials(self) -> FivetranCredentials:
         """The credentials for the client; raises a message naming both ways to set what is missing."""
