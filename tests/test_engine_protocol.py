@@ -168,11 +168,11 @@ def test_engine_a_failing_key_over_a_card_key_never_sends_an_empty_revert(engine
     del card["config"]["api_key"]
     id_, outs, inputs = up_new(engine, "c", card)
     assert isinstance(outs["sync_frequency"], float)  # what the engine hands back as olds
-    emulator.complete_connect_card(outs["connect_card_uri"].rsplit("auth=", 1)[1], "owners-working-key")
+    emulator.complete_connect_card(outs["connect_card_uri"].rsplit("auth=", 1)[1], "invalid-owners-key")
     checked = engine.check("c", inputs, program(config={"api_key": "invalid-declared"}))
     with pytest.raises(grpc.RpcError) as raised:
         engine.update("c", id_, outs, checked.inputs, inputs)
-    assert "could not be restored" in raised.value.details() and "Nothing to update" not in raised.value.details()
+    assert "could not be put back" in raised.value.details() and "Nothing to update" not in raised.value.details()
     assert [r["status"] for r in emulator.requests() if r["method"] == "PATCH"] == [200]
 
 

@@ -100,9 +100,38 @@ def complete_card(emulator: Emulator, outs: dict[str, Any], api_key: str) -> Non
     emulator.complete_connect_card(token, api_key)
 
 
-def test_a_failing_declared_key_over_a_card_key_says_the_card_key_is_gone(provider, emulator) -> None:
+def test_a_declared_key_over_a_working_card_key_is_refused_under_fail_with_nothing_sent(provider, emulator) -> None:
     created = provider.create(checked(provider, card_program()))
+    complete_card(emulator, created.outs, "the-owners-working-key")  # the state still says `incomplete`
+    olds = {**created.outs, "__provider": "serialized"}
+    news = checked(provider, program(config={"api_key": "invalid-declared-key"}))
+
+    with pytest.raises(ProviderError) as raised:
+        provider.update(created.id, olds, news)
+
+    message = str(raised.value)
+    assert "Connect Card" in message and "Nothing was changed" in message and "setup_test_policy: warn" in message
+    assert "invalid-declared-key" not in message and "rolled back" not in message
+    assert not [r for r in emulator.requests() if r["method"] == "PATCH"], "nothing sent"
+    (live,) = emulator.connections()
+    assert live["status"]["setup_state"] == "connected", "the owner's key still works"
+
+
+def test_under_warn_a_declared_key_over_a_working_card_key_is_made_and_reported(provider, emulator) -> None:
+    created = provider.create(checked(provider, card_program(setup_test_policy="warn")))
     complete_card(emulator, created.outs, "the-owners-working-key")
+    olds = {**created.outs, "__provider": "serialized"}
+    news = checked(provider, program(setup_test_policy="warn", config={"api_key": "invalid-declared-key"}))
+
+    updated = provider.update(created.id, olds, news)
+
+    assert updated.outs["key_source"] == "declared"
+    assert [t["status"] for t in updated.outs["setup_tests"]] and updated.outs["status"]["setup_state"] == "broken"
+
+
+def test_a_failing_declared_key_over_a_broken_card_key_says_the_card_key_is_gone(provider, emulator) -> None:
+    created = provider.create(checked(provider, card_program()))
+    complete_card(emulator, created.outs, "invalid-owners-key")  # entered, but it never worked
     olds = {**created.outs, "__provider": "serialized"}
     news = checked(provider, program(config={"api_key": "invalid-declared-key"}))
 
@@ -111,7 +140,7 @@ def test_a_failing_declared_key_over_a_card_key_says_the_card_key_is_gone(provid
 
     message = str(raised.value)
     assert "setup tests failed" in message and "invalid-declared-key" not in message
-    assert "could not be restored" in message and "Connect Card" in message
+    assert "could not be put back" in message and "Connect Card" in message
     assert "rolled back" not in message and "Nothing to update" not in message
     patches = [r for r in emulator.requests() if r["method"] == "PATCH"]
     assert [r["status"] for r in patches] == [200], "one PATCH (the key), no empty revert"
@@ -119,23 +148,34 @@ def test_a_failing_declared_key_over_a_card_key_says_the_card_key_is_gone(provid
 
 def test_a_failing_key_with_other_changes_reverts_the_others_and_says_so(provider, emulator) -> None:
     created = provider.create(checked(provider, card_program(sync_frequency=360)))
-    complete_card(emulator, created.outs, "the-owners-working-key")
+    complete_card(emulator, created.outs, "invalid-owners-key")
     olds = {**created.outs, "__provider": "serialized"}
     news = checked(provider, program(sync_frequency=60, config={"api_key": "invalid-declared-key"}))
 
-    with pytest.raises(ProviderError, match="could not be restored"):
+    with pytest.raises(ProviderError, match="other changes were rolled back, but its previous key, if it had one, could not be put back"):
         provider.update(created.id, olds, news)
     (live,) = emulator.connections()
     assert live["sync_frequency"] == 360, "what we held was restored"
 
 
-def test_a_failed_adoption_does_not_claim_the_key_was_restored(provider, emulator) -> None:
+def test_adopting_a_working_connection_never_replaces_its_key(provider, emulator) -> None:
     theirs = strangers_connection(emulator, api_key="their-working-key", paused=False, sync_frequency=360)
+    connection_id, outs = create(provider, adopt_existing=True, sync_frequency=60,
+                                 config={"api_key": "invalid-declared-key", "account_region": "EU"})
+    assert connection_id == theirs["id"] and outs["key_source"] == "declared"
+    (live,) = emulator.connections()
+    assert live["sync_frequency"] == 60 and live["status"]["setup_state"] == "connected", "their key still works"
+    status, tested = emulator.api("POST", f"/connections/{connection_id}/test", {})
+    assert status == 200 and tested["data"]["status"]["setup_state"] == "connected", "the declared key was not sent"
+
+
+def test_a_failed_adoption_does_not_claim_the_key_was_restored(provider, emulator) -> None:
+    theirs = strangers_connection(emulator, api_key="invalid-their-key", paused=False, sync_frequency=360)
     with pytest.raises(ProviderError) as raised:
         create(provider, adopt_existing=True, sync_frequency=60, config={"api_key": "invalid-declared-key",
                                                                           "account_region": "EU"})
     message = str(raised.value)
-    assert "was not adopted" in message and "could not be restored" in message
+    assert "was not adopted" in message and "could not be put back" in message
     assert "previous settings were restored" not in message
     (live,) = emulator.connections()
     assert live["id"] == theirs["id"] and live["sync_frequency"] == 360, "the settings we knew were restored"

@@ -348,18 +348,30 @@ def test_a_connection_without_a_schema_config_gets_it_pre_created_on_update(emul
     assert updated.outs["schema_config"] == CANONICAL
 
 
-def test_a_failed_schema_change_after_a_connection_change_says_what_was_done(emulator: Emulator) -> None:
+def test_a_failed_schema_change_is_the_first_write_so_nothing_else_changed(emulator: Emulator) -> None:
     provider = make_provider(emulator)
     connection_id, outs, _ = captured(emulator, provider)
     news = declare(provider, sync_frequency=60, schema_config={"tables": {"event": {"enabled": False}}})
     emulator.fault(method="PATCH", path="/schemas$", status=500, count=10)
-    with pytest.raises(ProviderError, match="settings were updated, but then: .*Run `pulumi up` again to finish"):
+    with pytest.raises(ProviderError) as raised:
         provider.update(connection_id, outs, news)
+    assert "settings were updated" not in str(raised.value)
+    assert emulator.connections()[0]["sync_frequency"] == 360, "the schema config comes first: nothing else was sent"
     emulator.control("DELETE", "/__emulator/faults")
     updated = provider.update(connection_id, outs, news)  # the engine kept the old state: the retry converges
     assert tables_of(emulator, connection_id)["event"]["enabled"] is False
     assert emulator.connections()[0]["sync_frequency"] == 60
     assert provider.diff(connection_id, state(updated.outs), news).changes is False
+
+
+def test_a_failure_after_the_settings_changed_says_what_was_done(emulator: Emulator) -> None:
+    provider = make_provider(emulator)
+    connection_id, outs, _ = captured(emulator, provider)
+    news = declare(provider, sync_frequency=60, resync={"trigger": "2026-12-04"})
+    emulator.fault(method="POST", path="/resync$", status=400, count=1)
+    with pytest.raises(ProviderError, match="settings were updated, but then: .*Run `pulumi up` again to finish"):
+        provider.update(connection_id, outs, news)
+    assert emulator.connections()[0]["sync_frequency"] == 60
 
 
 # -- adoption ---------------------------------------------------------------------------------------------------------

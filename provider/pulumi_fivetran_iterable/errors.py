@@ -185,3 +185,8 @@ def _error_body(response: requests.Response) -> tuple[str | None, str]:
         return (str(code) if code else None), (str(message) if message else response.reason or "")
     text = " ".join(response.text.split())[:200]
     return None, text or response.reason or "no message"
+
+
+class IterableConnectionError(Exception):
+    """An operation on the connection stopped short of what it promised (not an HTTP failure as such): the
+    message says what happened, what is left in Fivetran, and what to do."""

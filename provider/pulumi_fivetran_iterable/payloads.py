@@ -182,6 +182,23 @@ def patch_body(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
     return body
 
 
+def patch_bodies(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The PATCH bodies of a change from `old` to `new`: the settings, and the webhook auth type on its own.
+
+    A new webhook auth type makes Fivetran issue a new webhook secret, which no later PATCH can undo, so it is
+    never part of a change that setup tests may roll back (see `operations.WRITE_ORDER`).
+    """
+    body = patch_body(old, new)
+    config = dict(body.get("config") or {})
+    auth_type = config.pop("webhook_auth_type", None)
+    if "config" in body:
+        if config:
+            body["config"] = config
+        else:
+            del body["config"]
+    return body, ({"config": {"webhook_auth_type": auth_type}} if auth_type is not None else {})
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Reading back: Fivetran's view of a connection, projected onto the inputs.
 

@@ -16,7 +16,7 @@ import pulumi.dynamic as dynamic
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from .diagnostics import show_plain_errors
+from .diagnostics import inform, show_plain_errors, warn
 from .enums import WebhookAuthType
 
 if TYPE_CHECKING:
@@ -50,6 +50,10 @@ SECRET_OUTPUTS = ("connect_card_uri", "webhook_secret")
 # Webhook authentication types for which Fivetran gives the Iterable side a `webhook_secret`.
 WEBHOOK_AUTH_WITH_SECRET = (WebhookAuthType.BASIC, WebhookAuthType.OAUTH2)
 STATUS_FIELDS = ("setup_state", "sync_state", "update_state", "is_historical_sync", "tasks", "warnings")
+# Where the key Fivetran holds came from (`key_source.KEY_SOURCE_OUTPUT`): recorded in the state's outputs for
+# the provider's own decisions, not registered as a program output (every registered output costs each program
+# run its share: see the README's performance notes).
+KEY_SOURCE_OUTPUT = "key_source"
 
 
 def is_unknown(value: Any) -> bool:
@@ -121,14 +125,18 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         return dynamic.CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        from .diffing import declared_inputs, plan_diff, plan_notices
+        from .diffing import declared_inputs, key_verdict, plan_diff, plan_warnings
 
-        old = self._state(olds)
-        plan = plan_diff(old, declared_inputs(news), is_unknown)
-        for notice in plan_notices(id_, old, news, plan):
-            print(notice)  # the engine shows what a provider prints among the diagnostics, in preview too
+        old, new = self._state(olds), declared_inputs(news)
+        plan = plan_diff(old, new, is_unknown)
+        if plan.has_changes and not plan.replaces and not _holds_unknowns(new):
+            refused, _ = key_verdict(id_, olds, old, new)
+            if refused:
+                raise ProviderError(f"update connection '{id_}': {refused}")
+        for warning in plan_warnings(id_, olds, old, new, plan):
+            warn(warning)
         return dynamic.DiffResult(changes=plan.has_changes, replaces=list(plan.replaces),
-                                  delete_before_replace=False)
+                                  delete_before_replace=plan.delete_first)
 
     # -- create, read, update, delete ------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
@@ -141,9 +149,9 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
             with self._lock:
                 self._adopted.add(data["id"])
         for notice in created.notices:
-            print(self._redact(notice))
+            inform(self._redact(notice))
         held = {**desired, "schema_config": created.schema_config}
-        return dynamic.CreateResult(data["id"], outputs(held, data, previous={}))
+        return dynamic.CreateResult(data["id"], outputs(held, data, previous={}, key_source=created.key_source))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         from . import operations, schema_operations
@@ -164,12 +172,13 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         from . import operations
 
         desired = self._validated("update", news)
-        updated = self._call(f"update connection '{id_}'", operations.update, self.client, id_,
-                             self._state(olds), desired, operations.key_in_fivetran(olds))
+        updated = self._call(f"update connection '{id_}'", operations.update, self.client, id_, olds,
+                             self._state(olds), desired)
         for notice in updated.notices:
-            print(self._redact(notice))
+            inform(self._redact(notice))
         held = {**desired, "schema_config": updated.schema_config}
-        return dynamic.UpdateResult(outputs(held, updated.connection or {}, previous=olds))
+        return dynamic.UpdateResult(outputs(held, updated.connection or {}, previous=olds,
+                                            key_source=updated.key_source))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self._lock:
@@ -177,7 +186,7 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         if adopted:
             # Another resource of this run took the connection over (a rename with adopt_existing): deleting
             # the old resource only drops it from the state.
-            print(f"connection '{id_}' is now managed by the resource that adopted it; not deleted")
+            inform(f"connection '{id_}' is now managed by the resource that adopted it; not deleted")
             return
         from . import operations
 
@@ -205,12 +214,12 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
 
     def _call(self, operation: str, function: Any, *args: Any) -> Any:
         """Run an operation; any failure surfaces as one clear line, redacted like the client's errors."""
-        from . import operations, schema_operations
-        from .errors import FivetranError
+        from . import schema_operations
+        from .errors import FivetranError, IterableConnectionError
 
         try:
             return function(*args)
-        except (operations.IterableConnectionError, schema_operations.ResyncRefusedError, ProviderError) as error:
+        except (IterableConnectionError, schema_operations.ResyncRefusedError, ProviderError) as error:
             message = f"{operation}: {error}"
         except FivetranError as error:
             # Its message starts with the operation it was doing; say ours only when that was a step of it.
@@ -225,11 +234,23 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         return client.redact(text) if client is not None else text
 
 
-def outputs(inputs: Mapping[str, Any], data: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
-    """The resource's outputs: the declared inputs echoed, plus what Fivetran computes.
+def _holds_unknowns(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(_holds_unknowns(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_unknowns(item) for item in value)
+    return is_unknown(value)
+
+
+def outputs(inputs: Mapping[str, Any], data: Mapping[str, Any], previous: Mapping[str, Any],
+            key_source: str | None = None) -> dict[str, Any]:
+    """The resource's outputs: the declared inputs echoed, plus what Fivetran computes, plus where the key came
+    from (`key_source`, for the provider's own decisions).
 
     Computed values missing from `data` (an update that needed no API call) are carried over from the
-    previous outputs.
+    previous outputs, and so is the key source when none is given (a read: reading does not move the key).
+    `destination_schema_names`, fixed at creation, is recorded as Fivetran reports it when the program does not
+    declare it, so that declaring the value a connection has is no change.
     """
     out: dict[str, Any] = {name: previous.get(name) for name in COMPUTED_OUTPUTS if previous.get(name) is not None}
     if data:
@@ -259,5 +280,11 @@ def outputs(inputs: Mapping[str, Any], data: Mapping[str, Any], previous: Mappin
     if (inputs.get("config") or {}).get("webhook_auth_type") not in WEBHOOK_AUTH_WITH_SECRET:
         out.pop("webhook_secret", None)  # NoAuth: Fivetran drops the secret, so must the outputs
     out.setdefault("service", SERVICE)
+    naming = (data or {}).get("destination_schema_names") or previous.get("destination_schema_names")
+    if naming:
+        out["destination_schema_names"] = naming
+    source = key_source or previous.get(KEY_SOURCE_OUTPUT)
+    if source:
+        out[KEY_SOURCE_OUTPUT] = str(source)
     out.update({key: value for key, value in inputs.items() if value is not None})
     return out

@@ -49,23 +49,24 @@ def create_schema_config(client: FivetranClient, connection_id: str, declared: M
 
 
 def apply_schema_config(client: FivetranClient, connection_id: str, held: Mapping[str, Any] | None,
-                        declared: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Bring the declared items from `held` (the state's view of them) to `declared`, in one request.
+                        declared: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+    """Bring the declared items from `held` (the state's view of them) to `declared`, in one request; what
+    Fivetran then holds of them, and whether anything was written.
 
     Items the program stopped declaring are left as they are in Fivetran, and no longer tracked.
     """
     if declared is None:
-        return None
+        return None, False
     body = changes(held, declared)
     if not body:
-        return dict(declared)
+        return dict(declared), False
     try:
         reply = client.modify_schema_config(connection_id, body)
     except NotFoundError as missing:
         if missing.code != "NotFound_SchemaConfig":
             raise
-        return _write_all(client, connection_id, declared)
-    return _held(reply, declared, fallback=held)
+        return _write_all(client, connection_id, declared), True
+    return _held(reply, declared, fallback=held), True
 
 
 def read_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any] | None
@@ -77,16 +78,17 @@ def read_schema_config(client: FivetranClient, connection_id: str, declared: Map
 
 
 def adopt_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any] | None
-                        ) -> dict[str, Any] | None:
+                        ) -> tuple[dict[str, Any] | None, bool]:
     """At adoption: a connection that has no schema config at all (it never synced: made by someone who did not
     get that far, or by an interrupted `up` of ours) gets the declared one, as a new connection would, since
-    there is nothing of theirs to review; one that has a schema config is only read (see `operations`)."""
+    there is nothing of theirs to review; one that has a schema config is only read (see `operations`). What
+    Fivetran holds of the declared items, and whether anything was written."""
     if declared is None:
-        return None
+        return None, False
     live = _live_config(client, connection_id)
     if live is None:
-        return _write_all(client, connection_id, declared)
-    return _held_live(client, connection_id, declared, live)
+        return _write_all(client, connection_id, declared), True
+    return _held_live(client, connection_id, declared, live), False
 
 
 def _live_config(client: FivetranClient, connection_id: str) -> dict[str, Any] | None:

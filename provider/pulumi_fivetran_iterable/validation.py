@@ -277,32 +277,18 @@ def parse_spec(props: Mapping[str, Any]) -> tuple[ConnectionSpec | None, list[Fi
 def _analyse(props: Mapping[str, Any]) -> tuple[ConnectionSpec | None, list[FieldError]]:
     """Every error in `props`, and the spec when each field on its own is valid.
 
-    When some fields are malformed, the rules between the remaining fields are still checked, so one
-    `pulumi preview` lists every problem at once.
+    When some fields are malformed, they are taken out (see `_without`) and the rules between the remaining
+    fields are still checked, so one `pulumi preview` lists every problem at once; a rule that reads a malformed
+    field is not judged (see `_reads`).
     """
     spec, errors = _validate_fields(props)
     if spec is not None:
         return spec, _cross_field_errors(spec)
-    bad_paths = {re.sub(r"\[\d+\]", "", error.path) for error in errors}
-    rest, _ = _validate_fields(_with_placeholders(_without_paths(props, bad_paths), bad_paths))
+    bad_paths = {error.path for error in errors}
+    rest, _ = _validate_fields(_without(props, bad_paths))
     if rest is not None:
-        errors += [e for e in _cross_field_errors(rest) if not _touches(e, bad_paths)]
+        errors += [e for e in _cross_field_errors(rest) if not _reads(e, bad_paths)]
     return None, errors
-
-
-# Stand-ins for required inputs that are malformed, so the other rules can still be judged.
-_PLACEHOLDERS = {"group_id": "placeholder", "config.schema": "placeholder", "resync.trigger": "placeholder"}
-
-
-def _with_placeholders(props: dict[str, Any], bad_paths: set[str]) -> dict[str, Any]:
-    for path, value in _PLACEHOLDERS.items():
-        if path in bad_paths:
-            head, _, tail = path.partition(".")
-            if not tail:
-                props[head] = value
-            elif isinstance(props.get(head), dict):
-                props[head][tail] = value
-    return props
 
 
 def _validate_fields(props: Mapping[str, Any]) -> tuple[ConnectionSpec | None, list[FieldError]]:
@@ -321,26 +307,112 @@ def check_inputs(
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """Validate what is known and canonicalise it; unknown values (preview) pass through untouched.
 
-    Errors about an unknown value, or from a rule that depends on one, are dropped: they can only be
-    judged once the value is known, and `create`/`update` validate again then.
+    One rule for values not known yet (outputs of other resources, in objects and lists alike): each is taken
+    out of the inputs as a malformed value would be (`_without`), the rest is judged as a whole, and an error
+    stands unless it reads an unknown value (`_reads`). So nothing is invented from a stand-in, and nothing
+    known is let through; `create` and `update` validate again once every value is known.
     """
     unknown_paths = _unknown_paths(props, is_unknown)
-    spec, errors = _analyse_known(props, unknown_paths)
-    if spec is None and not errors and unknown_paths:
-        # Only the unknown values stood in the way: one was required inside its object (a Connect Card's
-        # redirect_uri, a schedule's type...). Judge the rest without those whole inputs.
-        unknown_paths = {path.split(".", 1)[0] for path in unknown_paths}
-        spec, errors = _analyse_known(props, unknown_paths)
+    spec, errors = _analyse(_without(props, unknown_paths))
+    errors = [e for e in errors if not _reads(e, unknown_paths)]
     if spec is None:
         return dict(props), errors
     canonical = canonical_inputs(spec)
     for path, depends_on in _CANONICAL_DEPENDS_ON.items():
-        unknown = sorted(u for u in unknown_paths if _touches(FieldError(u, ""), set(depends_on)))
+        unknown = sorted(u for u in unknown_paths if any(_at_or_inside(u, d) or _at_or_inside(d, u)
+                                                         for d in depends_on))
         if unknown:
             # Its canonical form needs the unknown value: keep it as declared until that is known, and when it is
             # not declared, it is not known either.
             canonical[path] = props[path] if props.get(path) is not None else _value_at(props, unknown[0])
     return _restore_unknowns(canonical, props, unknown_paths), errors
+
+
+# Inputs whose canonical form depends on others: `daily_sync_time` exists only with daily syncs, and a
+# `schedule` decides the frequency, the time and the schedule type.
+_CANONICAL_DEPENDS_ON = {"daily_sync_time": ("sync_frequency", "schedule"), "sync_frequency": ("schedule",),
+                         "schedule_type": ("schedule",)}
+
+# What stands in for a required input that is unknown or malformed, so that the rest can still be judged:
+# any valid value does, since no error that reads it is kept. Other inputs are simply left out (their default
+# applies), and an unknown element of a list is stood in for by a valid element.
+_STAND_INS: dict[str, Any] = {
+    "group_id": "stand_in",
+    "config": {"schema": "stand_in"},
+    "config.schema": "stand_in",
+    "connect_card_config.redirect_uri": "https://stand-in.invalid/",
+    "external_secrets_keys_config.api_key": "stand_in",
+    "schedule.schedule_type": SyncScheduleType.MANUAL.value,
+    "resync.trigger": "stand_in",
+}
+_LIST_STAND_INS: dict[str, Any] = {
+    "config.events": "stand_in",
+    "config.custom_events": "stand_in",
+    "schedule.days_of_week": WeekDay.MONDAY.value,
+    "resync.tables": "event",
+}
+
+
+def _reads(error: FieldError, paths: set[str]) -> bool:
+    """Whether the rule behind `error` read a value at one of `paths` (unknown, or malformed): its own path, or
+    a path it involves, is one of them or lies inside one. An error about an object that merely contains such a
+    value (an unknown table name's error, when only its `enabled` is unknown) reads what is known, and stands."""
+    return any(_at_or_inside(path, taken) for path in (error.path, *error.involves) for taken in paths)
+
+
+def _at_or_inside(path: str, container: str) -> bool:
+    return path == container or path.startswith(container + ".") or path.startswith(container + "[")
+
+
+def _unknown_paths(props: Mapping[str, Any], is_unknown: Callable[[Any], bool], prefix: str = "") -> set[str]:
+    """The property paths whose value is not known yet, in objects and lists (`config.events[1]`): one pass,
+    since a schema config has hundreds of paths."""
+    found: set[str] = set()
+    for key, value in props.items():
+        found |= _unknowns_in(value, f"{prefix}{key}", is_unknown)
+    return found
+
+
+def _unknowns_in(value: Any, path: str, is_unknown: Callable[[Any], bool]) -> set[str]:
+    kind = type(value)
+    if kind in _NEVER_UNKNOWN:
+        return set()
+    if kind is dict or (kind is not str and isinstance(value, Mapping)):
+        return _unknown_paths(value, is_unknown, f"{path}.")
+    if kind is list or kind is tuple:
+        return {found for index, item in enumerate(value) for found in _unknowns_in(item, f"{path}[{index}]",
+                                                                                     is_unknown)}
+    return {path} if is_unknown(value) else set()
+
+
+# Values that cannot stand for an unknown (the engine's unknown is an `Unknown` object or a sentinel string).
+_NEVER_UNKNOWN = frozenset({bool, int, float, type(None)})
+
+
+def _without(props: Mapping[str, Any], paths: set[str], prefix: str = "") -> dict[str, Any]:
+    """`props` with the values at `paths` taken out: a required input stood in for, a list element replaced by a
+    valid one, anything else left out (so its default applies)."""
+    if not paths:
+        return dict(props)
+    out: dict[str, Any] = {}
+    for key, value in props.items():
+        path = f"{prefix}{key}"
+        if path in paths:
+            if path in _STAND_INS:
+                out[key] = _STAND_INS[path]
+            continue
+        if isinstance(value, Mapping):
+            out[key] = _without(value, paths, f"{path}.")
+        elif isinstance(value, list | tuple) and any(_at_or_inside(p, path) for p in paths):
+            out[key] = [_LIST_STAND_INS.get(path, "stand_in") if f"{path}[{index}]" in paths else item
+                        for index, item in enumerate(value)]
+        else:
+            out[key] = value
+    for path in paths & _STAND_INS.keys():  # a required input that was missing altogether (malformed: absent)
+        key = path.removeprefix(prefix)
+        if path.startswith(prefix) and "." not in key and key not in out:
+            out[key] = _STAND_INS[path]
+    return out
 
 
 def _value_at(props: Mapping[str, Any], path: str) -> Any:
@@ -350,17 +422,15 @@ def _value_at(props: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def _analyse_known(props: Mapping[str, Any], unknown_paths: set[str]) -> tuple[ConnectionSpec | None,
-                                                                                list[FieldError]]:
-    """The inputs without their unknown values (required ones stood in for), and the errors that can be judged."""
-    spec, errors = _analyse(_with_placeholders(_without_paths(props, unknown_paths), unknown_paths))
-    return spec, [e for e in errors if not _touches(e, unknown_paths)]
-
-
-# Inputs whose canonical form depends on others: `daily_sync_time` exists only with daily syncs, and a
-# `schedule` decides the frequency, the time and the schedule type.
-_CANONICAL_DEPENDS_ON = {"daily_sync_time": ("sync_frequency", "schedule"), "sync_frequency": ("schedule",),
-                         "schedule_type": ("schedule",)}
+def _restore_unknowns(canonical: dict[str, Any], props: Mapping[str, Any], paths: set[str]) -> dict[str, Any]:
+    """Put each unknown value back where it was declared; a list holding one is kept as declared."""
+    for path in {p.split("[", 1)[0] for p in paths}:
+        parts = path.split(".")
+        target = canonical
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = _value_at(props, path)
+    return canonical
 
 
 def canonical_state(props: Mapping[str, Any], is_unknown: Callable[[Any], bool]) -> dict[str, Any]:
@@ -382,50 +452,3 @@ def _whole_numbers(value: Any) -> Any:
     if isinstance(value, list):
         return [_whole_numbers(item) for item in value]
     return value
-
-
-def _unknown_paths(props: Mapping[str, Any], is_unknown: Callable[[Any], bool], prefix: str = "") -> set[str]:
-    """The property paths whose value is not known yet (one pass: a schema config has hundreds of paths)."""
-    found: set[str] = set()
-    for key, value in props.items():
-        kind = type(value)
-        if kind in _NEVER_UNKNOWN:
-            continue
-        if kind is dict or (kind is not str and isinstance(value, Mapping)):
-            found |= _unknown_paths(value, is_unknown, f"{prefix}{key}.")
-        elif is_unknown(value):
-            found.add(f"{prefix}{key}")
-    return found
-
-
-# Values that cannot stand for an unknown (the engine's unknown is an `Unknown` object or a sentinel string).
-_NEVER_UNKNOWN = frozenset({bool, int, float, type(None)})
-
-
-def _without_paths(props: Mapping[str, Any], paths: set[str], prefix: str = "") -> dict[str, Any]:
-    if not paths:
-        return dict(props)
-    out: dict[str, Any] = {}
-    for key, value in props.items():
-        path = f"{prefix}{key}"
-        if path in paths:
-            continue
-        out[key] = _without_paths(value, paths, f"{path}.") if isinstance(value, Mapping) else value
-    return out
-
-
-def _restore_unknowns(canonical: dict[str, Any], props: Mapping[str, Any], paths: set[str]) -> dict[str, Any]:
-    for path in paths:
-        parts = path.split(".")
-        target = canonical
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = _value_at(props, path)
-    return canonical
-
-
-def _touches(error: FieldError, unknown_paths: set[str]) -> bool:
-    def under(path: str) -> bool:
-        return any(path == u or path.startswith(u + ".") or u.startswith(path + ".") for u in unknown_paths)
-
-    return under(error.path) or any(under(p) for p in error.involves)

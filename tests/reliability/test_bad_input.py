@@ -436,7 +436,8 @@ RULES: list[Rule] = [
     Rule("daily_sync_time not a string", "daily_sync_time",
          setting("daily_sync_time", not_a_string, sync_frequency=1440)),
     Rule("daily_sync_time without daily frequency", "daily_sync_time",
-         setting("daily_sync_time", hours, sync_frequency=st.sampled_from([f for f in SYNC_FREQUENCIES if f != 1440]))),
+         setting("daily_sync_time", hours, sync_frequency=st.sampled_from([f for f in SYNC_FREQUENCIES if f != 1440]),
+                 schedule=_ABSENT)),  # a TIME_OF_DAY schedule would make the time legitimate
     Rule("data_delay_sensitivity unknown", "data_delay_sensitivity",
          setting("data_delay_sensitivity", not_one_of(DataDelaySensitivity))),
     Rule("data_delay_threshold missing with CUSTOM", "data_delay_threshold",
