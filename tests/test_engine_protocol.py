@@ -145,7 +145,7 @@ def test_nothing_the_provider_prints_contains_a_secret(engine, emulator) -> None
     id_, outs, inputs = up_new(engine, "c", program())
     engine.update("c", id_, outs, engine.check("c", inputs, program(config={"api_key": "invalid-x"},
                                                                       setup_test_policy="warn")).inputs, inputs)
-    printed = "".join(engine.printed)
+    printed = "".join(engine.printed) + "".join(entry.message for entry in engine.logged)
     assert API_KEY not in printed and emulator.api_secret not in printed
 
 
@@ -192,7 +192,7 @@ def test_engine_a_rename_with_adopt_existing_keeps_the_connection(engine, emulat
     assert new_id == old_id
     engine.delete("old-name", old_id, old_outs, old_inputs)  # the engine deletes the old resource last
     assert [c["id"] for c in emulator.connections()] == [new_id]
-    assert "not deleted" in "".join(engine.printed)
+    assert any("not deleted" in entry.message and entry.urn.endswith("::old-name") for entry in engine.logged)
 
 
 def test_engine_the_current_fields_round_trip_without_a_diff(engine, emulator) -> None:
@@ -254,7 +254,7 @@ def test_engine_a_requested_resync_is_shown_in_preview_and_sent_once(engine, emu
     news = program(resync={"trigger": "2026-12-02", "tables": ["list_user_history"]})
     checked = engine.check("c", inputs, news)
     assert engine.diff("c", id_, outs, checked.inputs, inputs).changes == DIFF_SOME
-    assert "historical re-sync of the tables list_user_history" in "".join(engine.printed)
+    assert any("historical re-sync of the tables list_user_history" in w for w in engine.warnings("c"))
     new_outs = engine.update("c", id_, outs, checked.inputs, inputs)
     again = engine.check("c", checked.inputs, news)
     assert engine.diff("c", id_, new_outs, again.inputs, checked.inputs).changes == DIFF_NONE

@@ -152,7 +152,7 @@ def test_a_failing_key_with_other_changes_reverts_the_others_and_says_so(provide
     olds = {**created.outs, "__provider": "serialized"}
     news = checked(provider, program(sync_frequency=60, config={"api_key": "invalid-declared-key"}))
 
-    with pytest.raises(ProviderError, match="other changes were rolled back, but its previous key, if it had one, could not be put back"):
+    with pytest.raises(ProviderError, match="rolled back, but its previous key, if it had one, could not be put back"):
         provider.update(created.id, olds, news)
     (live,) = emulator.connections()
     assert live["sync_frequency"] == 360, "what we held was restored"

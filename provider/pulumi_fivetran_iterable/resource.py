@@ -6,6 +6,7 @@ Its type is `pulumi-python:dynamic/fivetran:IterableConnection`; the work happen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +99,8 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
         register_dynamic(self, IterableConnectionProvider, resource_name, props,
                          pulumi.ResourceOptions.merge(opts, secret_outputs))
+        if isinstance(_declared_key(args), str):
+            pulumi.log.warn(PLAIN_KEY_WARNING, resource=self)
 
     def __getattr__(self, name: str) -> Any:
         """An input the program left out: its default, as the provider fills it in for this connection."""
@@ -107,6 +110,21 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
 
 
 _INPUT_NAMES = frozenset(f.name for f in fields(IterableConnectionArgs))
+
+PLAIN_KEY_WARNING = (
+    "config.api_key is a plain string, not a Pulumi secret: the provider stores it encrypted in the state, but "
+    "where it came from may hold it in plain text (a stack config value set without --secret sits in "
+    "Pulumi.<stack>.yaml as it is). Store it with `pulumi config set --secret <name> <key>` and read it with "
+    "`pulumi.Config().require_secret(\"<name>\")`, or pass any secret Output"
+)
+
+
+def _declared_key(args: IterableConnectionArgs) -> Any:
+    """The Iterable key as the program passed it (before `to_props` makes it secret), when there is one to see."""
+    config = args.config
+    if isinstance(config, Mapping):
+        return config.get("api_key")
+    return getattr(config, "api_key", None)
 
 
 def _default_of(name: str, declared: dict[str, Any]) -> Any:

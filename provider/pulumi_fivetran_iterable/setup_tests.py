@@ -119,6 +119,6 @@ def _inverse(sent: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, An
 def _key_lost(key: KeyChange, reverted: bool) -> str:
     others = "The other changes were rolled back, but its" if reverted else "Its"
     return (f" {others} previous key, if it had one, could not be put back: it was {key.before.describe()}, and "
-            f"Fivetran never returns a stored key. The connection now holds {key.after.describe()} and cannot sync until its "
-            "tests pass: fix it and run `pulumi up` again (for a Connect Card: remove the key from the program and "
-            "complete the card the next `pulumi up` issues).")
+            f"Fivetran never returns a stored key. The connection now holds {key.after.describe()} and cannot sync "
+            "until its tests pass: fix it and run `pulumi up` again (for a Connect Card: remove the key from the "
+            "program and complete the card the next `pulumi up` issues).")

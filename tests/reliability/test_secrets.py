@@ -262,7 +262,7 @@ def test_canaries_in_the_provider_process(fivetran: Emulator) -> None:
             call(engine.create, "d", engine.check("d", {}, {**news, "group_id": "nowhere"}).inputs)
         with EngineStandIn.start({**config, "fivetran:apiSecret": WRONG_SECRET}) as wrong:
             call(wrong.read, "c", id_, outs, inputs)
-            printed = engine.printed + wrong.printed
+            printed = engine.printed + wrong.printed + [e.message for e in engine.logged + wrong.logged]
         assert len(errors) >= 4, errors
         assert ITERABLE_KEY in dumps(checked.inputs)  # positive control: the key reached the provider
         sc.notes["errors"] = [e[:200] for e in errors]

@@ -12,15 +12,16 @@ import os
 import subprocess
 import sys
 import threading
+from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime._serialization import _serialize
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 from pulumi_fivetran_iterable.provider import IterableConnectionProvider
 
 from tests.support.emulator import REPO_ROOT
@@ -57,28 +58,66 @@ class CheckReply:
     failures: list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class Logged:
+    """A diagnostic the provider sent to the engine's `Log` service."""
+
+    severity: str
+    urn: str
+    message: str
+
+
+class _EngineLog(engine_pb2_grpc.EngineServicer):
+    """The engine's own gRPC service, as far as a provider uses it: `Log`, recorded."""
+
+    def __init__(self) -> None:
+        self.logged: list[Logged] = []
+
+    def Log(self, request: engine_pb2.LogRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:  # noqa: N802
+        self.logged.append(Logged(engine_pb2.LogSeverity.Name(request.severity), request.urn, request.message))
+        return empty_pb2.Empty()
+
+
 @dataclass
 class EngineStandIn:
-    """One provider process, as the engine runs one per deployment."""
+    """One provider process, as the engine runs one per deployment, started with the address of an engine
+    service that records what the provider logs (as the CLI passes its own address)."""
 
     process: subprocess.Popen[str]
     stub: provider_pb2_grpc.ResourceProviderStub
     channel: grpc.Channel
+    engine_server: grpc.Server
+    engine_log: _EngineLog
     printed: list[str] = field(default_factory=list)
     provider_string: str = field(default_factory=serialized_provider)
 
+    @property
+    def logged(self) -> list[Logged]:
+        return list(self.engine_log.logged)
+
+    def warnings(self, name: str | None = None) -> list[str]:
+        """The warnings logged for the resource `name` (for any resource when None)."""
+        return [entry.message for entry in self.logged
+                if entry.severity == "WARNING" and (name is None or entry.urn == urn(name))]
+
     @classmethod
     def start(cls, config: dict[str, str], env: dict[str, str] | None = None) -> EngineStandIn:
+        engine_log = _EngineLog()
+        engine_server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(engine_log, engine_server)
+        engine_port = engine_server.add_insecure_port("127.0.0.1:0")
+        engine_server.start()
         environment = {**os.environ, "PULUMI_PROJECT": PROJECT, **(env or {})}
         process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"],
+            [sys.executable, "-u", "-m", "pulumi.dynamic", f"127.0.0.1:{engine_port}"],
             cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         assert process.stdout is not None
         port = int(process.stdout.readline().strip())
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=10)
-        engine = cls(process=process, stub=provider_pb2_grpc.ResourceProviderStub(channel), channel=channel)
+        engine = cls(process=process, stub=provider_pb2_grpc.ResourceProviderStub(channel), channel=channel,
+                     engine_server=engine_server, engine_log=engine_log)
         threading.Thread(target=engine._drain, daemon=True).start()
         engine.stub.Configure(provider_pb2.ConfigureRequest(args=to_struct(config), acceptSecrets=True,
                                                             acceptResources=True))
@@ -96,6 +135,7 @@ class EngineStandIn:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.engine_server.stop(0)
 
     def __enter__(self) -> EngineStandIn:
         return self

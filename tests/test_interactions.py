@@ -1,0 +1,309 @@
+"""Promises kept where features meet: key sources with rollbacks and adoption, the schema config with unpausing,
+webhook secrets with rollbacks, replacements with Fivetran's one-connection-per-schema rule, values unknown at
+preview inside lists, and a create whose clean-up fails.
+
+Each scenario is driven through the real provider server with the olds the engine really hands back (the
+outputs of the previous step, numbers as floats), against the emulator, and checks what Fivetran holds
+afterwards, not only what the provider says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from pulumi.output import Unknown
+from pulumi.runtime.proto import provider_pb2
+from pulumi_fivetran_iterable.provider import IterableConnectionProvider, ProviderError
+
+from tests.support.emulator import Emulator
+from tests.support.engine import UNKNOWN, EngineStandIn
+from tests.test_provider import checked, make_provider
+
+VAULT, SECRET, VAULT_KEY = "esm_vault", "ITERABLE_API_KEY", "itbl-key-kept-in-the-vault"
+FAILING_SECRET = "ITERABLE_KEY_THAT_FAILS"
+CARD = {"redirect_uri": "https://example.com/iterable-connected"}
+BLOCKED = {"tables": {"list_user_history": {"enabled": False},
+                      "user_history": {"columns": {"email": {"hashed": True}}}}}
+
+
+@pytest.fixture
+def engine(emulator: Emulator) -> Iterator[EngineStandIn]:
+    emulator.add_external_secret(VAULT, SECRET, VAULT_KEY)
+    emulator.add_external_secret(VAULT, FAILING_SECRET, "invalid-key-in-the-vault")
+    config = {"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
+              "fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": "0"}
+    with EngineStandIn.start(config) as stand_in:
+        yield stand_in
+
+
+def program(**overrides: Any) -> dict[str, Any]:
+    config = {"schema": "iterable_meet", "api_key": "itbl-meet-canary-4e1", **overrides.pop("config", {})}
+    return {"group_id": "warehouse_main", "config": config, **overrides}
+
+
+def keyless(**overrides: Any) -> dict[str, Any]:
+    props = program(**overrides)
+    del props["config"]["api_key"]
+    return props
+
+
+def from_vault(secret: str = SECRET, **overrides: Any) -> dict[str, Any]:
+    return keyless(external_secrets_manager_id=VAULT, external_secrets_keys_config={"api_key": secret}, **overrides)
+
+
+class Stack:
+    """One resource's history through the engine: what the state holds after each step."""
+
+    def __init__(self, engine: EngineStandIn, name: str = "c") -> None:
+        self.engine, self.name = engine, name
+        self.id, self.outs, self.inputs = "", {}, {}
+
+    def up(self, news: dict[str, Any]) -> provider_pb2.DiffResponse | None:
+        checked_inputs = self.engine.check(self.name, self.inputs, news)
+        assert checked_inputs.failures == [], checked_inputs.failures
+        if not self.id:
+            self.id, self.outs = self.engine.create(self.name, checked_inputs.inputs)
+            self.inputs = checked_inputs.inputs
+            return None
+        diff = self.engine.diff(self.name, self.id, self.outs, checked_inputs.inputs, self.inputs)
+        self.outs = self.engine.update(self.name, self.id, self.outs, checked_inputs.inputs, self.inputs)
+        self.inputs = checked_inputs.inputs
+        return diff
+
+    def refresh(self) -> None:
+        self.id, self.outs, self.inputs = self.engine.read(self.name, self.id, self.outs, self.inputs)
+
+    def preview(self, news: dict[str, Any]) -> provider_pb2.DiffResponse:
+        checked_inputs = self.engine.check(self.name, self.inputs, news)
+        assert checked_inputs.failures == [], checked_inputs.failures
+        return self.engine.diff(self.name, self.id, self.outs, checked_inputs.inputs, self.inputs)
+
+    def failing_up(self, news: dict[str, Any]) -> str:
+        """An `up` that fails: the engine keeps the state as it was; the error's text."""
+        with pytest.raises(grpc.RpcError) as raised:
+            self.engine.update(self.name, self.id, self.outs, self.engine.check(self.name, self.inputs, news).inputs,
+                               self.inputs)
+        return raised.value.details()
+
+
+def live(emulator: Emulator) -> dict[str, Any]:
+    (connection,) = emulator.connections()
+    return connection
+
+
+def writes(emulator: Emulator, since: int = 0) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"].split("/v1", 1)[-1]) for r in emulator.requests()[since:] if r["method"] != "GET"]
+
+
+def complete_card(emulator: Emulator, outs: dict[str, Any], key: str) -> None:
+    emulator.complete_connect_card(outs["connect_card_uri"].rsplit("auth=", 1)[1], key)
+
+
+# -- 1. unpausing never comes before the schema config that restricts the first sync --------------------------
+
+
+def test_an_unpause_with_a_new_schema_config_writes_the_schema_config_first(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program(paused=True))  # a paused connection that never synced
+    before = len(emulator.requests())
+    stack.up(program(paused=False, schema_config=BLOCKED))
+    sent = writes(emulator, before)
+    unpause = next(i for i, (method, path) in enumerate(sent) if method == "PATCH" and path.endswith(stack.id))
+    schema = next(i for i, (_, path) in enumerate(sent) if path.endswith("/schemas"))
+    assert schema < unpause, f"the schema config must be in place before the unpause: {sent}"
+    assert live(emulator)["paused"] is False
+
+
+# -- 2. a key that cannot be put back is never replaced under `fail` with a claim of "rolled back" --------------
+
+
+def test_moving_a_working_card_key_to_a_secrets_manager_is_refused_at_preview(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(keyless(connect_card_config=CARD))
+    complete_card(emulator, stack.outs, "the-owners-working-key")
+    stack.refresh()
+    before = len(emulator.requests())
+    with pytest.raises(grpc.RpcError) as raised:
+        stack.preview(from_vault(FAILING_SECRET, connect_card_config=None))
+    message = raised.value.details()
+    assert "Connect Card" in message and "setup_test_policy: warn" in message and "Traceback" not in message
+    details = stack.failing_up(from_vault(FAILING_SECRET))
+    assert "Nothing was changed" in details and "rolled back" not in details
+    assert writes(emulator, before) == [] and live(emulator)["status"]["setup_state"] == "connected"
+
+
+def test_under_warn_a_move_off_a_card_key_warns_at_preview_and_says_the_key_is_gone(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(keyless(connect_card_config=CARD, setup_test_policy="warn"))
+    complete_card(emulator, stack.outs, "the-owners-working-key")
+    stack.refresh()
+    stack.preview(from_vault(FAILING_SECRET, setup_test_policy="warn"))
+    assert any("cannot be put back" in w for w in engine.warnings("c"))
+    stack.up(from_vault(FAILING_SECRET, setup_test_policy="warn"))
+    assert stack.outs["key_source"] == "secrets_manager" and live(emulator)["status"]["setup_state"] == "broken"
+
+
+def test_adopting_a_working_connection_into_a_secrets_manager_is_refused_under_fail(engine, emulator) -> None:
+    theirs = emulator.create_connection("iterable_meet", "their-working-key", paused=False)
+    before = len(emulator.requests())
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.create("c", engine.check("c", {}, from_vault(FAILING_SECRET, adopt_existing=True)).inputs)
+    details = raised.value.details()
+    assert "set up before this program adopted it" not in details  # the description names the adopted key
+    assert "the key the connection had when this program adopted it" in details and "Nothing was changed" in details
+    assert [w for w in writes(emulator, before) if w[0] != "POST"] == [], "nothing sent to their connection"
+    assert live(emulator)["id"] == theirs["id"] and live(emulator)["status"]["setup_state"] == "connected"
+
+
+# -- 3. a rolled-back key source leaves the connection working --------------------------------------------------
+
+
+def test_a_failed_move_to_a_secrets_manager_puts_the_key_back_and_retests(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program())
+    details = stack.failing_up(from_vault(FAILING_SECRET))
+    assert "rolled back" in details
+    connection = live(emulator)
+    assert connection["status"]["setup_state"] == "connected", "the previous key is back and tested"
+    assert not connection.get("external_secrets_keys_config")
+
+
+def test_a_failed_move_between_secrets_puts_the_first_secret_back(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(from_vault())
+    assert "rolled back" in stack.failing_up(from_vault(FAILING_SECRET))
+    connection = live(emulator)
+    assert connection["external_secrets_keys_config"] == {"api_key": SECRET}
+    assert connection["status"]["setup_state"] == "connected"
+
+
+# -- 4. a rollback never rotates the webhook secret ---------------------------------------------------------------
+
+
+def test_a_rolled_back_change_keeps_the_webhook_auth_type_and_its_secret(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program(config={"webhook_auth_type": "Basic"}))
+    secret = live(emulator)["config"]["webhook_secret"]
+    details = stack.failing_up(program(config={"webhook_auth_type": "OAuth2", "api_key": "invalid-rotated"}))
+    assert "rolled back" in details
+    connection = live(emulator)
+    assert connection["config"]["webhook_auth_type"] == "Basic"
+    assert connection["config"]["webhook_secret"] == secret, "the secret registered in Iterable still matches"
+    assert connection["status"]["setup_state"] == "connected"
+
+
+def test_an_auth_type_change_with_a_passing_key_is_sent_after_it_untested(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program(config={"webhook_auth_type": "Basic"}))
+    before = len(emulator.requests())
+    stack.up(program(config={"webhook_auth_type": "OAuth2", "api_key": "itbl-rotated-ok"}))
+    patches = [r for r in emulator.requests()[before:] if r["method"] == "PATCH"]
+    assert len(patches) == 2, "the tested key change, then the auth type alone"
+    assert live(emulator)["config"]["webhook_auth_type"] == "OAuth2"
+    assert stack.outs["webhook_secret"] == live(emulator)["config"]["webhook_secret"]
+
+
+# -- 5 and 6. destination_schema_names: a replacement that can happen, and no replacement for the same value ---
+
+
+def test_a_destination_schema_names_change_deletes_first_and_says_what_is_lost(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program(destination_schema_names="SOURCE_NAMING"))
+    diff = stack.preview(program(destination_schema_names="FIVETRAN_NAMING"))
+    assert list(diff.replaces) == ["destination_schema_names"] and diff.deleteBeforeReplace
+    (warning,) = [w for w in engine.warnings("c") if "is replaced" in w]
+    assert "deleted first" in warning and "webhook URL changes" in warning and "full historical sync" in warning
+    # The engine then deletes before it creates: Fivetran accepts that order.
+    engine.delete("c", stack.id, stack.outs, stack.inputs)
+    new_id, _ = engine.create("c", engine.check("c", {}, program(destination_schema_names="FIVETRAN_NAMING")).inputs)
+    assert live(emulator)["id"] == new_id and live(emulator)["destination_schema_names"] == "FIVETRAN_NAMING"
+
+
+def test_a_schema_change_replacement_creates_first(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program())
+    diff = stack.preview(program(config={"schema": "iterable_meet_v2"}))
+    assert list(diff.replaces) == ["config.schema"] and not diff.deleteBeforeReplace
+    (warning,) = [w for w in engine.warnings("c") if "is replaced" in w]
+    assert "created first" in warning and "webhook_endpoint" in warning
+
+
+def test_declaring_again_the_naming_a_connection_has_is_no_change(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program(destination_schema_names="SOURCE_NAMING"))
+    stack.up(program())  # the declaration taken away: nothing changes in Fivetran
+    stack.refresh()
+    assert stack.outs["destination_schema_names"] == "SOURCE_NAMING", "refresh records the live value"
+    diff = stack.preview(program(destination_schema_names="SOURCE_NAMING"))
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE and list(diff.replaces) == []
+
+
+def test_adopting_then_declaring_the_live_naming_is_no_change(engine, emulator) -> None:
+    emulator.create_connection("iterable_meet", "itbl-meet-canary-4e1", paused=False,
+                               destination_schema_names="SOURCE_NAMING")
+    stack = Stack(engine)
+    stack.up(program(adopt_existing=True))
+    assert stack.outs["destination_schema_names"] == "SOURCE_NAMING"
+    stack.refresh()
+    diff = stack.preview(program(adopt_existing=True, destination_schema_names="SOURCE_NAMING"))
+    assert list(diff.replaces) == [] and diff.changes == provider_pb2.DiffResponse.DIFF_NONE
+
+
+# -- 7. values unknown at preview, inside lists too ----------------------------------------------------------------
+
+
+def test_an_unknown_table_in_a_resync_list_is_left_for_up(engine) -> None:
+    checked_inputs = engine.check("c", {}, program(resync={"trigger": "t", "tables": ["event", UNKNOWN]}))
+    assert checked_inputs.failures == []
+    assert checked_inputs.inputs["resync"]["tables"] == ["event", UNKNOWN]
+
+
+def test_a_misspelled_known_name_is_reported_even_when_a_value_inside_is_unknown(engine) -> None:
+    props = program(schema_config={"tables": {"evnt": {"enabled": UNKNOWN}}},
+                    resync={"trigger": "t", "tables": [UNKNOWN, "list_user_histroy"]})
+    failures = dict(engine.check("c", {}, props).failures)
+    assert "did you mean 'event'" in failures["schema_config.tables.evnt"]
+    assert "did you mean 'list_user_history'" in failures["resync.tables[1]"]
+    assert set(failures) == {"schema_config.tables.evnt", "resync.tables[1]"}
+
+
+# -- 8. a create whose clean-up fails says what failed first and what is left -------------------------------------
+
+
+def test_a_failed_cleanup_names_the_first_failure_what_is_left_and_the_next_step(emulator: Emulator) -> None:
+    provider: IterableConnectionProvider = make_provider(emulator)
+    emulator.fault(method="POST", path="/schemas$", status=400, count=1)
+    emulator.fault(method="DELETE", path="^/v1/connections/[^/]+$", status=503, count=50)
+    props = checked(provider, {**program(schema_config=BLOCKED), "__provider": "serialized"})
+    with pytest.raises(ProviderError) as raised:
+        provider.create(props)
+    message = str(raised.value)
+    left = live(emulator)
+    assert left["id"] in message and "paused, so it does not sync" in message and left["paused"] is True
+    assert "schema" in message.split("could not finish:", 1)[1].split("Deleting it again", 1)[0], "the first cause"
+    assert "Deleting it again failed too" in message and "adopt_existing: true" in message
+
+
+def test_the_next_up_after_a_failed_cleanup_completes_it_by_adoption(emulator: Emulator) -> None:
+    provider = make_provider(emulator)
+    emulator.fault(method="POST", path="/schemas$", status=400, count=1)
+    emulator.fault(method="DELETE", path="^/v1/connections/[^/]+$", status=503, count=50)
+    with pytest.raises(ProviderError):
+        provider.create(checked(provider, {**program(schema_config=BLOCKED), "__provider": "serialized"}))
+    emulator.control("DELETE", "/__emulator/faults")
+    adopted = make_provider(emulator).create(
+        checked(provider, {**program(schema_config=BLOCKED, adopt_existing=True), "__provider": "serialized"}))
+    connection = live(emulator)
+    assert adopted.id == connection["id"] and connection["paused"] is False
+    assert adopted.outs["schema_config"]["tables"]["list_user_history"]["enabled"] is False
+
+
+def test_unknown_detection_covers_lists() -> None:
+    """The rule the provider applies, offline: an `Unknown` object inside a list is unknown too."""
+    provider = IterableConnectionProvider()
+    result = provider.check({}, {**program(config={"sync_mode": "SelectedEvents", "events": [Unknown()]}),
+                                 "__provider": "serialized"})
+    assert result.failures == []
