@@ -260,3 +260,15 @@ def test_engine_a_requested_resync_is_shown_in_preview_and_sent_once(engine, emu
     assert engine.diff("c", id_, new_outs, again.inputs, checked.inputs).changes == DIFF_NONE
     assert [r["path"] for r in emulator.requests() if r["path"].endswith("/resync")] == [
         f"/v1/connections/{id_}/resync"]
+
+
+def test_warnings_reach_the_engine_on_the_resource_being_served(engine, emulator) -> None:
+    """Pins what the provider's warnings depend on in the SDK's server: it is started with the engine's address
+    as its first argument, and its handlers keep the gRPC request (with the resource's URN) in a local named
+    `request`. Should an SDK upgrade change either, warnings fall back to plain printed lines and this fails."""
+    id_, outs, inputs = up_new(engine, "one", program())
+    checked = engine.check("one", inputs, program(config={"schema": "iterable_engine_v2"}))
+    engine.diff("one", id_, outs, checked.inputs, inputs)
+    (warning,) = engine.warnings("one")
+    assert "is replaced because config.schema changed" in warning
+    assert engine.warnings("other") == [] and "is replaced" not in "".join(engine.printed)
