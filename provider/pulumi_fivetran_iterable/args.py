@@ -234,7 +234,7 @@ _OBJECT_ARGS = ("destination_configuration", "connect_card_config", "external_se
 
 @dataclass(kw_only=True)
 class IterableConnectionArgs:
-    """The inputs of an `IterableConnection`: Fivetran's create-request names, plus two project options.
+    """The inputs of an `IterableConnection`: Fivetran's create-request names, plus the project's options.
 
     Every input is validated by `pulumi preview` (the README lists each input's type, default and rule).
     """
@@ -266,6 +266,7 @@ class IterableConnectionArgs:
     schema_config: pulumi.Input[SchemaConfigArgs | SchemaConfigArgsDict] | None = None
     resync: pulumi.Input[ResyncArgs | ResyncArgsDict] | None = None
     adopt_existing: pulumi.Input[bool] | None = None
+    adopt_without_sending_key: pulumi.Input[bool] | None = None
     setup_test_policy: pulumi.Input[SetupTestPolicy | SetupTestPolicyLiteral] | None = None
 
     def to_props(self) -> dict[str, Any]:

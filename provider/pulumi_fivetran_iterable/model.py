@@ -1,7 +1,8 @@
 """The typed model of a Fivetran connection of service `iterable`: its fields, enums, defaults and types.
 
 One `ConnectionSpec` holds everything a user declares: the connection-level settings of Fivetran's create
-request, the Iterable `config`, and two project options (`adopt_existing`, `setup_test_policy`). The model
+request, the Iterable `config`, and the project's options (`adopt_existing`, `adopt_without_sending_key`,
+`setup_test_policy`). The model
 knows nothing of HTTP or Pulumi. `validation` turns a property bag into a spec (or errors that name the field
 and the fix); `payloads` turns a spec into the canonical property bag and Fivetran's request bodies.
 """
@@ -283,6 +284,8 @@ class ConnectionSpec(_Strict):
     schema_config: SchemaConfig | None = None
     resync: Resync | None = None
     adopt_existing: bool = False
+    # At adoption, take the declared key to be the one Fivetran holds (Terraform set it) instead of sending it.
+    adopt_without_sending_key: bool = False
     setup_test_policy: SetupTestPolicy = SetupTestPolicy.FAIL
 
     @property
@@ -324,7 +327,7 @@ SYNC_SCOPE_FIELDS = ("schema_config", "resync")
 # Test-control flags: sent with a request, never stored by Fivetran.
 TEST_FLAGS = ("run_setup_tests", "trust_certificates", "trust_fingerprints")
 # The project's own options: never sent to Fivetran.
-PROJECT_OPTIONS = ("adopt_existing", "setup_test_policy")
+PROJECT_OPTIONS = ("adopt_existing", "adopt_without_sending_key", "setup_test_policy")
 # Inputs Fivetran cannot change: a new value means a new connection.
 IMMUTABLE_PATHS = ("group_id", "config.schema", *CREATE_ONLY_FIELDS)
 CONFIG_FIELDS = tuple(field.alias or name for name, field in IterableConfig.model_fields.items())

@@ -106,9 +106,13 @@ def create(client: FivetranClient, desired: Mapping[str, Any]) -> Created:
 
     One POST in the common case. Fivetran itself refuses a second connection with the same schema in a
     group, so there is no lookup before it: a refusal is what sends us to the existing connection, to adopt
-    it or to explain `adopt_existing`.
+    it or to explain `adopt_existing`. With `adopt_existing` the connection is looked up first (one GET), so
+    taking one over sends Fivetran nothing it would have to refuse; a connection that appears between the
+    lookup and the POST is still found by the refusal.
     """
     schema = desired["config"]["schema"]
+    if desired.get("adopt_existing") and (found := client.list_connections(desired["group_id"], schema)):
+        return _adopt(client, found[0], desired)
     creating = _paused_until_configured(desired)
     made = _create_exactly_once(client, creating)
     if isinstance(made, _Existing):
@@ -326,11 +330,16 @@ def _bring_to_declared(client: FivetranClient, existing: Mapping[str, Any], desi
                      ) -> dict[str, Any]:
     """Bring an existing connection that `_check_adoptable` let through to the declared settings.
 
-    With a declared key, adoption always sends it (and runs the setup tests): Fivetran never returns a
-    stored key, so the connection's key cannot be compared with the program's.
+    With a declared key, adoption sends it (and runs the setup tests): Fivetran never returns a stored key,
+    so the connection's key cannot be compared with the program's. Unless the program says the declared key is
+    the one the connection holds (`adopt_without_sending_key`, written for connections Terraform set up): then
+    it counts as held, so it is not sent, and a failed change of anything else restores everything.
     """
     schema, connection_id = desired["config"]["schema"], existing["id"]
-    live = inputs_from_api(existing, previous={"destination_schema_names": desired.get("destination_schema_names")})
+    held = {"destination_schema_names": desired.get("destination_schema_names")}
+    if desired.get("adopt_without_sending_key"):
+        held["config"] = {"api_key": _declared_key(desired)}
+    live = inputs_from_api(existing, previous=held)
     body = patch_body(live, desired)
     if not body:
         # Already as declared: the listed connection is the whole view (list items carry every field).

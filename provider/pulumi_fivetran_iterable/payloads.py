@@ -73,6 +73,8 @@ def canonical_inputs(spec: ConnectionSpec) -> dict[str, Any]:
         "schema_config": schema_config.canonical(spec.schema_config),
         "resync": schema_config.canonical_resync(spec.resync),
         "adopt_existing": spec.adopt_existing,
+        # Recorded only when set: most connections never need it, and every input is echoed into the state.
+        "adopt_without_sending_key": spec.adopt_without_sending_key or None,
         "setup_test_policy": spec.setup_test_policy.value,
         "config": _compact({
             "schema": config.schema_name,

@@ -72,6 +72,7 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         destination_schema_names: pulumi.Output[str | None]
         external_secrets_manager_id: pulumi.Output[str | None]
         adopt_existing: pulumi.Output[bool]
+        adopt_without_sending_key: pulumi.Output[bool]
         setup_test_policy: pulumi.Output[str]
         status: pulumi.Output[ConnectionStatus]
         setup_tests: pulumi.Output[list[SetupTestResult]]

@@ -218,6 +218,11 @@ def _key_source_errors(spec: ConnectionSpec, rule: Rule) -> None:
          "enters it in a Fivetran Connect Card, or name the secret that holds it in your secrets manager "
          "(external_secrets_keys_config.api_key with external_secrets_manager_id)",
          "connect_card_config", "external_secrets_keys_config")
+    if spec.adopt_without_sending_key:
+        rule(spec.adopt_existing and config.api_key is not None, "adopt_without_sending_key",
+             "is only allowed with adopt_existing: true and a declared config.api_key (it says that the declared "
+             "key is the one the existing connection holds); remove it, or declare both", "adopt_existing",
+             "config.api_key")
     if spec.key_in_secrets_manager:
         rule(config.api_key is None, "config.api_key", "is not allowed with external_secrets_keys_config.api_key: "
              "the key comes from your secrets manager; remove one of them", "external_secrets_keys_config")
