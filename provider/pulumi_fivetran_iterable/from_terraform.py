@@ -158,7 +158,7 @@ def _declaration(connection: CarriedConnection) -> list[str]:
     if connection.api_key is not None:
         args.append("adopt_without_sending_key=True,")
     body = [f"        {line}" for line in args]
-    return [f"{identifier(connection)} = IterableConnection(", f"    {_literal(connection.name)},",
+    return [*lines, f"{identifier(connection)} = IterableConnection(", f"    {_literal(connection.name)},",
             "    IterableConnectionArgs(", *body, "    ),", ")"]
 
 
