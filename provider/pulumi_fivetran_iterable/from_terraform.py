@@ -254,6 +254,7 @@ def next_steps(reading: Reading, state: Path, out: Path, stack: str | None) -> s
         "",
         "Then let go of them in Terraform, without destroying them, in the Terraform project:",
         "  terraform state rm " + " ".join(shlex.quote(a) for c in reading.connections for a in c.addresses),
+        "and delete those resources from its .tf files (one left there would be planned as a new connection);",
         "or (Terraform 1.7+, OpenTofu 1.7+) replace each of those resources with a block like",
         f"  removed {{ from = {reading.connections[0].addresses[0].split('[')[0]}  lifecycle {{ destroy = false }} }}",
         "and run `terraform apply` (`tofu apply`): it forgets them. `terraform plan` then plans nothing for them.",
