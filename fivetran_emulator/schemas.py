@@ -127,7 +127,7 @@ class Schemas:
                 raise ApiError(409, "Conflict", f"{noun(kind)} '{connection_id}' already has a schema config; change "
                                                 "it with PATCH .../schemas.")
             current["schema_config"] = {"captured": False, "schema_change_handling": handling or "ALLOW_ALL",
-                                        "tables": tables}
+                                        "tables": {name: _with_defaults(update) for name, update in tables.items()}}
             return current
 
         record = self.connections.update(kind, connection_id, pre_create)
@@ -153,10 +153,10 @@ class Schemas:
 
     def modify_column(self, call: Call, kind: str, connection_id: str, schema: str, table: str, column: str) -> Reply:
         body = require_object(call, '{"enabled": true, "hashed": true}')
-        tables = {table: {"enabled": True, "columns": {column: body}}}
         # The column's own endpoint leaves its table enabled or disabled as it is.
+        tables = {table: {"columns": {column: body}}}
         return self._apply(kind, connection_id, None, {schema: {"enabled": True, "tables": tables}},
-                           "Column configuration has been modified", keep_table_enabled=True)
+                           "Column configuration has been modified")
 
     def reload(self, call: Call, kind: str, connection_id: str) -> Reply:
         """`POST .../schemas/reload`: read the source schema; only once the connection's setup succeeded."""
@@ -239,8 +239,7 @@ class Schemas:
         value = body.get("schema_change_handling")
         return None if value is None else one_of(*SCHEMA_CHANGE_HANDLING)("schema_change_handling", value)
 
-    def _apply(self, kind: str, connection_id: str, handling: str | None, schemas: Any, message: str,
-               keep_table_enabled: bool = False) -> Reply:
+    def _apply(self, kind: str, connection_id: str, handling: str | None, schemas: Any, message: str) -> Reply:
         updates = _updates(schemas, strict=True)
 
         def apply(current: Record) -> Record:
@@ -250,10 +249,11 @@ class Schemas:
                 if captured:
                     _check_allowed(name, update)
                 table = config["tables"].setdefault(name, {"enabled": True, "columns": {}})
-                if not keep_table_enabled:
+                if "enabled" in update:
                     table["enabled"] = update["enabled"]
                 for column, column_update in update["columns"].items():
-                    table.setdefault("columns", {})[column] = column_update
+                    columns = table.setdefault("columns", {})
+                    columns[column] = {**_COLUMN_DEFAULTS, **columns.get(column, {}), **column_update}
             if handling is not None:
                 config["schema_change_handling"] = handling
             return current
@@ -316,9 +316,13 @@ def _updates(schemas: Any, *, strict: bool) -> dict[str, dict[str, Any]]:
 
 
 def _table_update(label: str, name: str, body: Any, strict: bool) -> dict[str, Any]:
+    """A table's change: `enabled` and each column's `enabled`/`hashed` only where given (what is left out stays).
+
+    Fivetran's OpenAPI definition marks `enabled` required in a table or column change, but Fivetran's own
+    Terraform provider (`modules/connector/schema`, `prepareRequest`) sends it only when it changes, against the
+    real API: a column hashed in a table that stays enabled is `{"columns": {"email": {"hashed": true}}}`.
+    """
     reject_unknown(_object(label, body), {"enabled", "columns", "sync_mode"}, label + ".")
-    if "enabled" not in body:
-        raise invalid(f"Field '{label}.enabled' is required.")
     table = TABLES_BY_NAME.get(name)
     if strict and table is None:
         raise invalid(f"Table '{name}' does not exist in the source schema '{SOURCE_SCHEMA}'.")
@@ -329,22 +333,33 @@ def _table_update(label: str, name: str, body: Any, strict: bool) -> dict[str, A
         column_label = f"{label}.columns.{column}"
         reject_unknown(_object(column_label, column_body), {"enabled", "hashed", "is_primary_key"},
                        column_label + ".")
-        if "enabled" not in column_body:
-            raise invalid(f"Field '{column_label}.enabled' is required.")
         if strict and table is not None and column not in table.all_columns:
             raise invalid(f"Column '{column}' does not exist in table '{name}'.")
-        columns[column] = {"enabled": boolean(f"{column_label}.enabled", column_body["enabled"]),
-                           "hashed": boolean(f"{column_label}.hashed", column_body.get("hashed", False))}
-    return {"enabled": boolean(f"{label}.enabled", body["enabled"]), "columns": columns}
+        columns[column] = {key: boolean(f"{column_label}.{key}", column_body[key])
+                           for key in ("enabled", "hashed") if column_body.get(key) is not None}
+    update: dict[str, Any] = {"columns": columns}
+    if body.get("enabled") is not None:
+        update["enabled"] = boolean(f"{label}.enabled", body["enabled"])
+    return update
+
+
+# What a table or column holds before any setting is made.
+_COLUMN_DEFAULTS = {"enabled": True, "hashed": False}
+
+
+def _with_defaults(update: dict[str, Any]) -> dict[str, Any]:
+    """A table's first settings: what the change leaves out is the default."""
+    return {"enabled": update.get("enabled", True),
+            "columns": {column: {**_COLUMN_DEFAULTS, **settings} for column, settings in update["columns"].items()}}
 
 
 def _check_allowed(name: str, update: dict[str, Any]) -> None:
     table = TABLES_BY_NAME[name]
-    if update["enabled"] is False and (reason := table_locked(table)):
+    if update.get("enabled") is False and (reason := table_locked(table)):
         raise invalid(f"Table '{name}' cannot be disabled: {reason}.")
     for column, settings in update["columns"].items():
         reason = column_locked(table, column)
-        if reason and (settings["enabled"] is False or settings["hashed"]):
+        if reason and (settings.get("enabled") is False or settings.get("hashed")):
             raise invalid(f"Column '{name}.{column}' cannot be disabled or hashed: {reason}.")
 
 

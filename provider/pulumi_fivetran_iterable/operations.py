@@ -89,7 +89,17 @@ class Updated:
 
 # -- create --------------------------------------------------------------------------------------------------
 def create(client: FivetranClient, desired: Mapping[str, Any]) -> Created:
-    """Create (or, with `adopt_existing`, adopt) the connection: one POST in the common case."""
+    """Create (or, with `adopt_existing`, adopt) the connection: one POST in the common case.
+
+    Fivetran itself refuses a second connection with the same schema in a group, so a plain create does not
+    look first: a refusal is what sends us to the existing connection, to adopt it or to explain
+    `adopt_existing`. With `adopt_existing` the connection is looked up first (one GET), so taking one over
+    sends Fivetran nothing it would have to refuse; one that appears between the lookup and the POST is still
+    found by the refusal.
+    """
+    if desired.get("adopt_existing") and (found := client.list_connections(desired["group_id"],
+                                                                              desired["config"]["schema"])):
+        return _adopt(client, found[0], desired)
     creating = _paused_until_configured(desired)
     made = create_exactly_once(client, creating)
     if isinstance(made, Existing):
@@ -177,7 +187,9 @@ def _adopt(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping
     """
     _check_adoptable(existing, desired)
     connection_id, declared = existing["id"], desired.get("schema_config")
-    live = inputs_from_api(existing, previous={"destination_schema_names": desired.get("destination_schema_names")})
+    # Fivetran stores no test flags: taken as declared, so that adopting runs no tests for them alone.
+    carried = {name: desired.get(name) for name in ("destination_schema_names", *TEST_FLAGS)}
+    live = inputs_from_api(existing, previous=carried)
     before, assumed = _adopted_key(existing, desired)
     if assumed:
         live = {**live, "config": {**live["config"], "api_key": desired["config"]["api_key"]}}

@@ -32,11 +32,12 @@ PROD_PASSPHRASE = "the-teams-own-prod-passphrase"
 
 
 def journey(name: str) -> list[str]:
-    """The command lines of the README's code block marked `<!-- journey: NAME -->`."""
-    readme = (REPO_ROOT / "README.md").read_text()
-    found = re.search(rf"<!-- journey: {re.escape(name)} -->\n```sh\n(.*?)\n```", readme, re.S)
-    assert found, f"the README has no journey '{name}'"
-    return [line for line in found[1].splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    """The command lines of the code block marked `<!-- journey: NAME -->` in the README or a guide in docs/."""
+    for page in (REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))):
+        found = re.search(rf"<!-- journey: {re.escape(name)} -->\n```sh\n(.*?)\n```", page.read_text(), re.S)
+        if found:
+            return [line for line in found[1].splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    raise AssertionError(f"neither the README nor docs/ has a journey '{name}'")
 
 
 def walk(clone: Clone, lines: list[str], fill: dict[str, str] | None = None, **env: str

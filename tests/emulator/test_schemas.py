@@ -190,6 +190,28 @@ def test_the_column_endpoint_leaves_a_disabled_table_disabled(api: Api) -> None:
     assert column.status_code == 200 and table["enabled"] is False and table["columns"]["email"]["hashed"] is True
 
 
+
+def test_what_a_change_leaves_out_stays_as_it_was(api: Api) -> None:
+    """Fivetran's Terraform provider sends `enabled` only when it changes (the OpenAPI marks it required)."""
+    connection = captured(api)
+    base = schemas_path(connection)
+    api.patch(base, change({"list_user_history": {"enabled": False},
+                            "user_history": {"enabled": True, "columns": {"email": {"enabled": False}}}}))
+    response = api.patch(base, change({"list_user_history": {"columns": {"email": {"hashed": True}}},
+                                       "user_history": {"columns": {"email": {"hashed": True}}}}))
+    assert response.status_code == 200, response.text
+    tables = tables_of(response.json()["data"])
+    assert tables["list_user_history"]["enabled"] is False, "a table change without enabled leaves it disabled"
+    assert tables["list_user_history"]["columns"]["email"] == {**tables["list_user_history"]["columns"]["email"],
+                                                               "enabled": True, "hashed": True}
+    assert tables["user_history"]["columns"]["email"]["enabled"] is False, "a column change without enabled too"
+    assert tables["user_history"]["columns"]["email"]["hashed"] is True
+    fresh = api.create("precreated")
+    assert api.post(schemas_path(fresh), change({"user_history": {"columns": {"email": {"hashed": True}}}}
+                                                )).status_code == 200
+    shown = tables_of(api.get(schemas_path(fresh)).json()["data"])["user_history"]
+    assert shown["enabled"] is True and shown["columns"]["email"]["enabled"] is True
+
 # -- re-syncs --------------------------------------------------------------------------------------------------------
 def test_a_resync_during_a_sync_is_refused_with_409_and_accepted_after(api: Api, emulator: Emulator) -> None:
     connection = captured(api)
