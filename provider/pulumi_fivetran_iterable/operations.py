@@ -418,8 +418,9 @@ def update(client: FivetranClient, connection_id: str, old: Mapping[str, Any], n
     try:
         held = schema_operations.apply_schema_config(client, connection_id, old.get("schema_config"),
                                                      new.get("schema_config"))
+        # Last, and raising `ResyncRefusedError` as it is: its message says the rest of the update is done.
         notice = schema_operations.request_resync(client, connection_id, old.get("resync"), new.get("resync"))
-    except (FivetranError, schema_operations.ResyncRefusedError) as error:
+    except FivetranError as error:
         if data is None:
             raise
         raise IterableConnectionError(
