@@ -1,5 +1,5 @@
 """Command line: `python -m fivetran_emulator [--host H] [--port N] [--db PATH] [--api-key K] [--api-secret S]
-[--group ID[:NAME]]... [--create-limit COUNT/SECONDS] [--verbose]`.
+[--group ID[:NAME]]... [--create-limit COUNT/SECONDS] [--refuse-table-resync] [--verbose]`.
 
 Prints `http://HOST:PORT/v1` as the first line of standard output once the socket listens, then serves
 until SIGTERM or SIGINT.
@@ -52,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         metavar="COUNT/SECONDS",
         help="connection creations allowed per rolling window (default 20/60; 0 turns it off)",
     )
+    parser.add_argument(
+        "--refuse-table-resync",
+        action="store_true",
+        help="answer re-syncs of single tables with 400, as Fivetran answers them for connector types without "
+        "table-level re-sync (whole re-syncs still work)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request line to standard error")
     args = parser.parse_args(argv)
     return Settings(
@@ -62,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         api_secret=args.api_secret,
         groups=args.group,
         create_limit=args.create_limit,
+        refuse_table_resync=args.refuse_table_resync,
         verbose=args.verbose,
     )
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import parse_list_header, parse_options_header
 from werkzeug.routing import Map
 from werkzeug.wrappers import Request, Response
@@ -31,7 +31,9 @@ from .faults import Fault, FaultBook, RequestLog, drop_connection
 from .groups import Groups
 from .metadata import Metadata
 from .ratelimit import CreateLimit, HourlyRequests
+from .responses import error_response, http_error, json_response
 from .schemas import Schemas
+from .source_metadata import SourceMetadata
 from .store import Store
 from .users import Users
 
@@ -49,43 +51,12 @@ class Settings:
     api_secret: str = "dev-secret"
     groups: list[tuple[str, str]] = field(default_factory=list)
     create_limit: CreateLimit | None = CreateLimit(20, 60)
+    refuse_table_resync: bool = False
     verbose: bool = False
 
 
 class _Request(Request):
     max_content_length = MAX_BODY_BYTES
-
-
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response with the given status and extra headers."""
-    return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
-
-
-def error_response(error: ApiError) -> Response:
-    """Fivetran's error body `{"code", "message"}` with the error's status and headers."""
-    return json_response(error.status, error.body(), error.headers)
-
-
-def http_error(error: HTTPException, request: Request) -> ApiError:
-    """werkzeug's routing and size errors, in Fivetran's JSON shape with a useful message."""
-    if isinstance(error, NotFound):
-        return ApiError(
-            404,
-            "NotFound",
-            f"No API endpoint at {request.method} {request.path}. Connections live under /v1/connections "
-            "(or the legacy /v1/connectors), groups under /v1/groups; fivetran_emulator/README.md lists every "
-            "endpoint served.",
-        )
-    if isinstance(error, MethodNotAllowed):
-        allowed = sorted(set(error.valid_methods or []) - {"HEAD", "OPTIONS"})
-        return ApiError(
-            405,
-            "MethodNotAllowed",
-            f"Method {request.method} is not allowed on {request.path}. Use one of: {', '.join(allowed)}.",
-            {"Allow": ", ".join(allowed)},
-        )
-    code = (error.name or "Error").replace(" ", "")
-    return ApiError(error.code or 500, code, error.description or code)
 
 
 def accepts_json(header: str | None) -> bool:
@@ -110,8 +81,9 @@ class EmulatorApp:
         self.settings = settings
         self.store = store
         self.connections = Connections(store, settings.create_limit, settings.api_key)
-        resources = (self.connections, Schemas(self.connections), Certificates(self.connections), Groups(store),
-                     Destinations(store), Users(settings.api_key), Metadata())
+        schemas = Schemas(self.connections, table_resync_supported=not settings.refuse_table_resync)
+        resources = (self.connections, schemas, Certificates(self.connections), Groups(store), Destinations(store),
+                     Users(settings.api_key), Metadata(), SourceMetadata(self.connections))
         # Each resource declares its own routes; the endpoint of a rule is the bound method that answers it.
         self.routes = Map([rule for resource in resources for rule in resource.rules()],
                           strict_slashes=False, merge_slashes=False)
@@ -120,7 +92,7 @@ class EmulatorApp:
         self.hourly = HourlyRequests()
         for group_id, name in settings.groups:
             store.put_group(group_id, name, rules.timestamp())
-        self.control = Control(self)
+        self.control = Control(store, self.connections, schemas, self.faults, self.log, self.hourly, settings.groups)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = _Request(environ)
@@ -131,12 +103,6 @@ class EmulatorApp:
         else:
             response = error_response(http_error(NotFound(), request))
         return response(environ, start_response)
-
-    def forget(self) -> None:
-        """Forget faults, the request log and the hourly count (the control API's reset)."""
-        self.faults.clear()
-        self.log.clear()
-        self.hourly.clear()
 
     # -- /v1 -------------------------------------------------------------------------------------------------
     def _serve_v1(self, request: Request) -> Response:

@@ -80,6 +80,21 @@ TABLES = (
 )
 TABLES_BY_NAME = {table.name: table for table in TABLES}
 
+# Column types, by column name (a name has one type in every table), for the source metadata endpoints: what the
+# `get_*_columns` macros of `fivetran/dbt_iterable_source` declare (`dbt.type_timestamp`, `type_int`,
+# `type_numeric`, `type_boolean`), in Fivetran's type names; a column they do not type, or type as a string, is
+# STRING.
+COLUMN_TYPES = {
+    **dict.fromkeys(("_fivetran_synced", "created_at", "updated_at", "start_at", "ended_at", "signup_date"),
+                    "INSTANT"),
+    **dict.fromkeys(("id", "campaign_id", "list_id", "suppressed_list_id", "recurring_campaign_id", "channel_id",
+                     "message_type_id"), "INT"),
+    **dict.fromkeys(("send_size", "template_id", "workflow_id", "content_id", "client_template_id"), "BIGDECIMAL"),
+    **dict.fromkeys(("_fivetran_deleted", "app_already_running", "content_available"), "BOOLEAN"),
+}
+# Columns that refer to another table's key: the references that keep `channel` and `message_type` enabled.
+FOREIGN_KEYS = {"channel_id": "channel", "message_type_id": "message_type"}
+
 
 def column_locked(table: Table, column: str) -> str | None:
     """Why a column cannot be disabled or hashed (None when it can): a primary key, or a system column."""

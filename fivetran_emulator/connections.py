@@ -214,11 +214,13 @@ class Connections:
         raise self._stateless(kind, connection_id)
 
     def patch_state(self, call: Call, kind: str, connection_id: str) -> Reply:
-        """`PATCH /v1/connections/{id}/state`: likewise 405 for an Iterable connection."""
+        """`PATCH /v1/connections/{id}/state`: likewise 400 for an Iterable connection."""
         raise self._stateless(kind, connection_id)
 
     def _stateless(self, kind: str, connection_id: str) -> ApiError:
+        # 400, as Fivetran's current reference page for the state endpoints answers a connection that has no state
+        # management (older pages, and the OpenAPI definition's list of statuses, also name 405 for it).
         self.load(kind, connection_id)  # an unknown id is a 404 first
-        return ApiError(405, "NotFunctionConnector",
-                        f"{noun(kind)} '{connection_id}' is of service '{SERVICE}': only Function and Connector SDK "
-                        "connections have a state that the API reads or changes.")
+        return ApiError(400, "NotFunctionConnector",
+                        f"{noun(kind)} '{connection_id}' is of service '{SERVICE}', which does not support state "
+                        "management; only Function and Connector SDK connectors support this operation.")

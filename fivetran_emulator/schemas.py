@@ -12,7 +12,15 @@ A connection's schema config goes through three states (the record's `schema_con
   be changed (ignored, as the API says).
 
 A re-sync (whole connection, or selected tables) is refused with 409 while a sync runs, as Fivetran documents
-("If there is a data sync already in progress, we will try to complete it. If it fails, ... 409").
+("If there is a data sync already in progress, we will try to complete it. If it fails, ... 409"). A re-sync of
+selected tables (`scope`, `.../schemas/tables/resync`, or the legacy per-table `.../tables/{table}/resync` that
+Fivetran's Go SDK still calls) is refused with 400 when the emulator plays a connector type without table-level
+re-sync (`--refuse-table-resync`, or the control API): Fivetran's OpenAPI definition says "Sending scope to an
+unsupported connector type ... returns 400", and no public page settles whether Iterable is one.
+
+Table and column updates are partial: a field left out (`enabled`, `hashed`) keeps its value. Fivetran's OpenAPI
+definition marks `enabled` required there, but Fivetran's own clients leave it out (go-fivetran sends it only when
+set, `omitempty`) and the API takes that, so the emulator does too.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from .fields import boolean, one_of, reject_unknown, show
 from .store import Record
 
 SCHEMA_CHANGE_HANDLING = ("ALLOW_ALL", "ALLOW_COLUMNS", "BLOCK_ALL")
+TABLE_RESYNC_REFUSED = ("Table-level re-sync is not supported for connector type 'iterable': a re-sync 'scope' (or a "
+                        "re-sync of single tables) is accepted only by connectors that support table-level re-sync. "
+                        "Leave 'scope' out to re-sync the whole connection.")
 SYNC_MODES = ("SOFT_DELETE", "HISTORY", "LIVE")
 
 
@@ -81,8 +92,11 @@ def _patch_settings(reason: str | None, code: str) -> dict[str, Any]:
 class Schemas:
     """The schema-config and re-sync operations, over the connections' records."""
 
-    def __init__(self, connections: Connections) -> None:
+    def __init__(self, connections: Connections, table_resync_supported: bool = True) -> None:
         self.connections = connections
+        # Whether re-syncs of single tables are accepted (see the module docstring); the control API may change it.
+        self.table_resync_supported_at_start = table_resync_supported
+        self.table_resync_supported = table_resync_supported
 
     def rules(self) -> list[Rule]:
         base = f"/v1/{KIND}/<connection_id>"
@@ -95,6 +109,7 @@ class Schemas:
             Rule(f"{schemas}/<schema>", methods=["PATCH"], endpoint=self.modify_schema),
             Rule(f"{schemas}/<schema>/tables/<table>", methods=["PATCH"], endpoint=self.modify_table),
             Rule(f"{schemas}/<schema>/tables/<table>/columns", methods=["GET"], endpoint=self.table_columns),
+            Rule(f"{schemas}/<schema>/tables/<table>/resync", methods=["POST"], endpoint=self.resync_table),
             Rule(f"{schemas}/<schema>/tables/<table>/columns/<column>", methods=["PATCH"], endpoint=self.modify_column),
             Rule(f"{schemas}/<schema>/tables/<table>/columns/<column>", methods=["DELETE"], endpoint=self.drop_column),
             Rule(f"{schemas}/drop-columns", methods=["POST"], endpoint=self.drop_columns),
@@ -127,7 +142,7 @@ class Schemas:
                 raise ApiError(409, "Conflict", f"{noun(kind)} '{connection_id}' already has a schema config; change "
                                                 "it with PATCH .../schemas.")
             current["schema_config"] = {"captured": False, "schema_change_handling": handling or "ALLOW_ALL",
-                                        "tables": {name: _with_defaults(update) for name, update in tables.items()}}
+                                        "tables": tables}
             return current
 
         record = self.connections.update(kind, connection_id, pre_create)
@@ -153,7 +168,7 @@ class Schemas:
 
     def modify_column(self, call: Call, kind: str, connection_id: str, schema: str, table: str, column: str) -> Reply:
         body = require_object(call, '{"enabled": true, "hashed": true}')
-        # The column's own endpoint leaves its table enabled or disabled as it is.
+        # No `enabled` for the table: the column's own endpoint leaves it enabled or disabled as it is.
         tables = {table: {"columns": {column: body}}}
         return self._apply(kind, connection_id, None, {schema: {"enabled": True, "tables": tables}},
                            "Column configuration has been modified")
@@ -210,6 +225,18 @@ class Schemas:
                           "re-sync the whole connection.")
         return self._resync(kind, connection_id, scope)
 
+    def resync_table(self, call: Call, kind: str, connection_id: str, schema: str, table: str) -> Reply:
+        """`POST .../schemas/{schema}/tables/{table}/resync` (no body): re-sync one table. The legacy form that
+        go-fivetran's `ResyncTable` calls; 404 for a schema or table the source does not have."""
+        reject_unknown(optional_object(call, "{}"), set())
+        self.connections.load(kind, connection_id)  # an unknown connection is a 404 first
+        if schema != SOURCE_SCHEMA:
+            raise ApiError(404, "NotFound_Schema", f"Schema '{schema}' does not exist; an Iterable connection has "
+                                                   f"one source schema, '{SOURCE_SCHEMA}'.")
+        if table not in TABLES_BY_NAME:
+            raise ApiError(404, "NotFound_Table", f"Table '{table}' does not exist in schema '{schema}'.")
+        return self._resync(kind, connection_id, {schema: [table]}, message="Re-sync has been triggered successfully")
+
     def resync_tables(self, call: Call, kind: str, connection_id: str) -> Reply:
         """`POST .../schemas/tables/resync` `{"iterable": ["table", ...]}`: re-sync the named tables."""
         body = require_object(call, '{"iterable": ["list_user_history"]}')
@@ -222,6 +249,8 @@ class Schemas:
         tables = _scope_tables(scope) if scope is not None else None
 
         def start(current: Record) -> Record:
+            if tables is not None and not self.table_resync_supported:
+                raise invalid(TABLE_RESYNC_REFUSED)
             if rules.syncing(current):
                 raise ApiError(409, "Conflict", f"A sync of {noun(kind).lower()} '{connection_id}' is in progress and "
                                                 "could not be completed before the re-sync; try again after it ends.")
@@ -252,8 +281,7 @@ class Schemas:
                 if "enabled" in update:
                     table["enabled"] = update["enabled"]
                 for column, column_update in update["columns"].items():
-                    columns = table.setdefault("columns", {})
-                    columns[column] = {**_COLUMN_DEFAULTS, **columns.get(column, {}), **column_update}
+                    table.setdefault("columns", {}).setdefault(column, {}).update(column_update)
             if handling is not None:
                 config["schema_change_handling"] = handling
             return current
@@ -316,12 +344,6 @@ def _updates(schemas: Any, *, strict: bool) -> dict[str, dict[str, Any]]:
 
 
 def _table_update(label: str, name: str, body: Any, strict: bool) -> dict[str, Any]:
-    """A table's change: `enabled` and each column's `enabled`/`hashed` only where given (what is left out stays).
-
-    Fivetran's OpenAPI definition marks `enabled` required in a table or column change, but Fivetran's own
-    Terraform provider (`modules/connector/schema`, `prepareRequest`) sends it only when it changes, against the
-    real API: a column hashed in a table that stays enabled is `{"columns": {"email": {"hashed": true}}}`.
-    """
     reject_unknown(_object(label, body), {"enabled", "columns", "sync_mode"}, label + ".")
     table = TABLES_BY_NAME.get(name)
     if strict and table is None:
@@ -335,22 +357,14 @@ def _table_update(label: str, name: str, body: Any, strict: bool) -> dict[str, A
                        column_label + ".")
         if strict and table is not None and column not in table.all_columns:
             raise invalid(f"Column '{column}' does not exist in table '{name}'.")
-        columns[column] = {key: boolean(f"{column_label}.{key}", column_body[key])
-                           for key in ("enabled", "hashed") if column_body.get(key) is not None}
-    update: dict[str, Any] = {"columns": columns}
-    if body.get("enabled") is not None:
-        update["enabled"] = boolean(f"{label}.enabled", body["enabled"])
-    return update
+        columns[column] = _given(column_label, column_body, ("enabled", "hashed"))
+    return {**_given(label, body, ("enabled",)), "columns": columns}
 
 
-# What a table or column holds before any setting is made.
-_COLUMN_DEFAULTS = {"enabled": True, "hashed": False}
-
-
-def _with_defaults(update: dict[str, Any]) -> dict[str, Any]:
-    """A table's first settings: what the change leaves out is the default."""
-    return {"enabled": update.get("enabled", True),
-            "columns": {column: {**_COLUMN_DEFAULTS, **settings} for column, settings in update["columns"].items()}}
+def _given(label: str, body: dict[str, Any], names: tuple[str, ...]) -> dict[str, bool]:
+    """The boolean settings a table or column update names (a partial update: what is left out stays as it is;
+    `null` counts as left out)."""
+    return {name: boolean(f"{label}.{name}", body[name]) for name in names if body.get(name) is not None}
 
 
 def _check_allowed(name: str, update: dict[str, Any]) -> None:

@@ -444,6 +444,44 @@ def test_a_resync_during_a_sync_is_refused_and_requested_again_by_the_next_up(em
     assert len(resyncs(emulator, before)) == 1
 
 
+def test_a_refused_table_resync_fails_the_update_after_everything_else_and_the_whole_one_follows(
+        emulator: Emulator) -> None:
+    """Fivetran answers 400 to a table-level re-sync for connector types without one. The re-sync is the last
+    write, so the settings and schema config of the same update are in place; the error says what Fivetran
+    answered and what to do, and the state keeps the previous `resync`, so the next `up` does what the program
+    then says."""
+    provider = make_provider(emulator)
+    created = provider.create(checked(provider, program(resync={"trigger": "1"})))
+    emulator.control("POST", "/__emulator/table-resync", {"supported": False})
+    news = checked(provider, program(paused=True, schema_config={"tables": {"list_user_history": {"enabled": False}}},
+                                     resync={"trigger": "2", "tables": ["event"]}))
+    before = len(emulator.requests())
+    with pytest.raises(ProviderError) as refused:
+        provider.update(created.id, state(created.outs), news)
+    message = str(refused.value)
+    assert message.startswith(f"update connection '{created.id}': Fivetran refused to re-sync only the tables event"
+                              "; it answered 400 InvalidInput: Table-level re-sync is not supported"), message
+    assert "The rest of this update was applied; only the re-sync did not start" in message
+    assert "remove resync.tables and keep the new resync.trigger" in message
+    writes = [r for r in requests_since(emulator, before) if r[0] != "GET"]
+    assert writes[-1] == ("POST", f"/connections/{created.id}/resync"), "the re-sync is the last write"
+    connection = emulator.api("GET", f"/connections/{created.id}")[1]["data"]
+    assert connection["paused"] is True and tables_of(emulator, created.id)["list_user_history"]["enabled"] is False
+
+    # The next `up` of the same program is refused the same way (and changes nothing more).
+    with pytest.raises(ProviderError, match="refused to re-sync only the tables event"):
+        provider.update(created.id, state(created.outs), news)
+    # Without `tables`, the preview shows a re-sync of every table, and `up` requests exactly that, once.
+    whole = checked(provider, {**news, "resync": {"trigger": "2"}})
+    assert provider.diff(created.id, state(created.outs), whole).changes is True
+    emulator.api("POST", f"/connections/{created.id}/sync", {})  # the first historical sync is over
+    before = len(emulator.requests())
+    updated = provider.update(created.id, state(created.outs), whole)
+    assert resyncs(emulator, before) == [("POST", f"/connections/{created.id}/resync")]
+    assert emulator.api("GET", f"/connections/{created.id}")[1]["data"]["status"]["is_historical_sync"] is True
+    assert provider.diff(created.id, state(updated.outs), whole).changes is False
+
+
 @pytest.mark.parametrize("tables", [None, ["event"]], ids=["whole", "tables"])
 def test_a_resync_whose_outcome_is_unknown_is_never_sent_twice(emulator: Emulator, capsys,
                                                                tables: list[str] | None) -> None:

@@ -5,13 +5,22 @@ and a `TypedDict` (`IterableConfigArgsDict`), so a misspelled key in a dict lite
 does not exist is a type error before it is a `pulumi preview` error. Every value may be a plain value or a
 Pulumi input (an output of another resource). What the values mean is checked again, at `preview`, by the
 provider (see `validation`): types here catch typos, the provider catches everything else.
+
+`config`, `schedule` and `schema_config` are typed as exactly their `TypedDict`, so that an inline dict literal
+(`config={"schema": ..., "evnts": [...]}`) gets its misspelled key and wrong enum value named: mypy and pyright
+check a dict literal against a `TypedDict` only when that is the whole expected type, not one member of a union
+(`Input[X | XDict]` gets only "incompatible type dict[str, ...]"). For type checkers their classes
+(`IterableConfigArgs`, `ScheduleArgs`, `SchemaConfigArgs`) are therefore `TypedDict`s too: calling one checks
+its keywords the same way, and its value is accepted where the dict is. At run time they stay the classes
+below. The price, for these three inputs only: an Output of the whole object, or an explicit `None`, needs
+`typing.cast` for a type checker (both still work at run time); an Output as any value inside them is fine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import pulumi
 
@@ -126,21 +135,26 @@ def _present(args: object) -> dict[str, Any]:
             if getattr(args, f.name) is not None}
 
 
-@dataclass(kw_only=True)
-class IterableConfigArgs:
-    """The Iterable `config` of a connection (or pass an `IterableConfigArgsDict`)."""
+if TYPE_CHECKING:
+    class IterableConfigArgs(IterableConfigArgsDict):
+        """The Iterable `config` of a connection (or pass an `IterableConfigArgsDict`)."""
 
-    schema: pulumi.Input[str]
-    api_key: pulumi.Input[str] | None = None
-    account_region: pulumi.Input[AccountRegion | AccountRegionLiteral] | None = None
-    sync_mode: pulumi.Input[SyncMode | SyncModeLiteral] | None = None
-    events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    custom_event_sync_mode: pulumi.Input[CustomEventSyncMode | CustomEventSyncModeLiteral] | None = None
-    custom_events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    historical_sync_limit: pulumi.Input[HistoricalSyncLimit | HistoricalSyncLimitLiteral] | None = None
-    historical_sync_limit_date: pulumi.Input[str] | None = None
-    historic_sync_time_frame: pulumi.Input[HistoricSyncTimeFrame | HistoricSyncTimeFrameLiteral] | None = None
-    webhook_auth_type: pulumi.Input[WebhookAuthType | WebhookAuthTypeLiteral] | None = None
+else:
+    @dataclass(kw_only=True)
+    class IterableConfigArgs:
+        """The Iterable `config` of a connection (or pass an `IterableConfigArgsDict`)."""
+
+        schema: pulumi.Input[str]
+        api_key: pulumi.Input[str] | None = None
+        account_region: pulumi.Input[AccountRegion | AccountRegionLiteral] | None = None
+        sync_mode: pulumi.Input[SyncMode | SyncModeLiteral] | None = None
+        events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+        custom_event_sync_mode: pulumi.Input[CustomEventSyncMode | CustomEventSyncModeLiteral] | None = None
+        custom_events: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+        historical_sync_limit: pulumi.Input[HistoricalSyncLimit | HistoricalSyncLimitLiteral] | None = None
+        historical_sync_limit_date: pulumi.Input[str] | None = None
+        historic_sync_time_frame: pulumi.Input[HistoricSyncTimeFrame | HistoricSyncTimeFrameLiteral] | None = None
+        webhook_auth_type: pulumi.Input[WebhookAuthType | WebhookAuthTypeLiteral] | None = None
 
 
 @dataclass(kw_only=True)
@@ -166,17 +180,24 @@ class ExternalSecretsKeysConfigArgs:
     api_key: pulumi.Input[str]
 
 
-@dataclass(kw_only=True)
-class ScheduleArgs:
-    """`schedule` (or pass a `ScheduleArgsDict`): every `interval` minutes, daily at `time_of_day`, by `cron`, or
+if TYPE_CHECKING:
+    class ScheduleArgs(ScheduleArgsDict):
+        """`schedule` (or pass a `ScheduleArgsDict`): every `interval` minutes, daily at `time_of_day`, by `cron`, or
     `MANUAL`, on `days_of_week` (every day when none). It takes precedence over `sync_frequency`,
     `daily_sync_time` and `schedule_type`, which may be left out."""
 
-    schedule_type: pulumi.Input[SyncScheduleType | SyncScheduleTypeLiteral]
-    interval: pulumi.Input[int] | None = None
-    time_of_day: pulumi.Input[str] | None = None
-    days_of_week: pulumi.Input[Sequence[pulumi.Input[WeekDay | WeekDayLiteral]]] | None = None
-    cron: pulumi.Input[str] | None = None
+else:
+    @dataclass(kw_only=True)
+    class ScheduleArgs:
+        """`schedule` (or pass a `ScheduleArgsDict`): every `interval` minutes, daily at `time_of_day`, by `cron`, or
+        `MANUAL`, on `days_of_week` (every day when none). It takes precedence over `sync_frequency`,
+        `daily_sync_time` and `schedule_type`, which may be left out."""
+
+        schedule_type: pulumi.Input[SyncScheduleType | SyncScheduleTypeLiteral]
+        interval: pulumi.Input[int] | None = None
+        time_of_day: pulumi.Input[str] | None = None
+        days_of_week: pulumi.Input[Sequence[pulumi.Input[WeekDay | WeekDayLiteral]]] | None = None
+        cron: pulumi.Input[str] | None = None
 
 
 @dataclass(kw_only=True)
@@ -197,14 +218,21 @@ class TableConfigArgs:
     columns: pulumi.Input[Mapping[str, pulumi.Input[ColumnConfigArgs | ColumnConfigArgsDict]]] | None = None
 
 
-@dataclass(kw_only=True)
-class SchemaConfigArgs:
-    """`schema_config` (or pass a `SchemaConfigArgsDict`): `tables` by name (Iterable's, e.g.
+if TYPE_CHECKING:
+    class SchemaConfigArgs(SchemaConfigArgsDict):
+        """`schema_config` (or pass a `SchemaConfigArgsDict`): `tables` by name (Iterable's, e.g.
     `list_user_history`), and what Fivetran does with tables and columns it finds later
     (`schema_change_handling`). Tables and columns left out keep the settings Fivetran has for them."""
 
-    schema_change_handling: pulumi.Input[SchemaChangeHandling | SchemaChangeHandlingLiteral] | None = None
-    tables: pulumi.Input[Mapping[str, pulumi.Input[TableConfigArgs | TableConfigArgsDict]]] | None = None
+else:
+    @dataclass(kw_only=True)
+    class SchemaConfigArgs:
+        """`schema_config` (or pass a `SchemaConfigArgsDict`): `tables` by name (Iterable's, e.g.
+        `list_user_history`), and what Fivetran does with tables and columns it finds later
+        (`schema_change_handling`). Tables and columns left out keep the settings Fivetran has for them."""
+
+        schema_change_handling: pulumi.Input[SchemaChangeHandling | SchemaChangeHandlingLiteral] | None = None
+        tables: pulumi.Input[Mapping[str, pulumi.Input[TableConfigArgs | TableConfigArgsDict]]] | None = None
 
 
 @dataclass(kw_only=True)
@@ -240,7 +268,8 @@ class IterableConnectionArgs:
     """
 
     group_id: pulumi.Input[str]
-    config: pulumi.Input[IterableConfigArgs | IterableConfigArgsDict]
+    # Exactly the TypedDict, for type checkers to name a wrong key or value in a dict literal (module docstring).
+    config: IterableConfigArgsDict
     paused: pulumi.Input[bool] | None = None
     pause_after_trial: pulumi.Input[bool] | None = None
     sync_frequency: pulumi.Input[int] | None = None
@@ -262,8 +291,8 @@ class IterableConnectionArgs:
     external_secrets_manager_id: pulumi.Input[str] | None = None
     external_secrets_keys_config: pulumi.Input[ExternalSecretsKeysConfigArgs | ExternalSecretsKeysConfigArgsDict] \
         | None = None
-    schedule: pulumi.Input[ScheduleArgs | ScheduleArgsDict] | None = None
-    schema_config: pulumi.Input[SchemaConfigArgs | SchemaConfigArgsDict] | None = None
+    schedule: ScheduleArgsDict = None  # type: ignore[assignment]  # left out: None (see the module docstring)
+    schema_config: SchemaConfigArgsDict = None  # type: ignore[assignment]
     resync: pulumi.Input[ResyncArgs | ResyncArgsDict] | None = None
     adopt_existing: pulumi.Input[bool] | None = None
     setup_test_policy: pulumi.Input[SetupTestPolicy | SetupTestPolicyLiteral] | None = None
@@ -279,7 +308,7 @@ class IterableConnectionArgs:
             if name in props:
                 props[name] = _plain(props[name])
         config = props["config"]
-        if isinstance(config, IterableConfigArgs):
+        if is_dataclass(config) and not isinstance(config, type):  # an IterableConfigArgs
             config = _present(config)
         if isinstance(config, Mapping):
             config = {key: value for key, value in config.items() if value is not None}

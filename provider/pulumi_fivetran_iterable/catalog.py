@@ -5,12 +5,17 @@ error that suggests the closest real one, and disabling or hashing what Fivetran
 before anything is sent. The names follow Fivetran's public `fivetran/dbt_iterable_source` package (which
 reads what the connector writes) plus `list_user_history`, which Fivetran's connector page names. What cannot
 change: primary-key columns and Fivetran's own `_fivetran_*` columns (neither blocked nor hashed), and the
-tables `channel` and `message_type`, which other tables refer to. Knows nothing of HTTP or Pulumi.
+tables `channel` and `message_type`, which other tables refer to.
+
+`config.events` is checked against Iterable's event types (`EVENT_TYPES`): an unknown name is a warning, not an
+error, because Iterable adds event types and Fivetran's OpenAPI definition does not list them. Knows nothing of
+HTTP or Pulumi.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import NamedTuple
 
 # The one source schema of an Iterable connection, as the schema config names it.
@@ -59,6 +64,32 @@ _CATALOG = {
 }
 
 
+# Iterable's system event types, as Iterable's own API definition names them: the `dataTypeName` values of its
+# export API (`GET /api/export/data.json`) in `api-docs.json` of the public `Iterable/api-client` repository
+# (API version 1.8, commit 89d123baa436665173172cd92c87f3ad38dd7fed), less `user`, which exports profiles, not
+# events. Fivetran's Iterable connector page lists the events its EVENT table holds by their display names
+# ("Email Send", "InApp Send Skip", "Web Push Click", ...): all 33 are here (`FIVETRAN_LISTED_EVENTS`).
+EVENT_TYPES = (
+    "emailSend", "emailOpen", "emailClick", "hostedUnsubscribeClick", "emailComplaint", "emailBounce",
+    "emailSendSkip", "pushSend", "pushOpen", "pushUninstall", "pushBounce", "pushSendSkip", "inAppSend",
+    "inAppOpen", "inAppClick", "inAppClose", "inAppDelete", "inAppDelivery", "inAppSendSkip", "inAppRecall",
+    "inboxSession", "inboxMessageImpression", "smsSend", "smsBounce", "smsClick", "smsReceived", "smsSendSkip",
+    "webPushSend", "webPushClick", "webPushSendSkip", "rcsSend", "rcsSendSkip", "emailSubscribe",
+    "emailUnSubscribe", "purchase", "customEvent", "smsUsageInfo", "embeddedSend", "embeddedSendSkip",
+    "embeddedClick", "embeddedReceived", "embeddedImpression", "embeddedSession", "unknownSession", "journeyExit",
+    "whatsAppBounce", "whatsAppClick", "whatsAppReceived", "whatsAppSeen", "whatsAppSend", "whatsAppSendSkip",
+    "whatsAppUsageInfo",
+)
+# The events Fivetran's Iterable connector page says its EVENT table holds (its "Schema notes"), by type.
+FIVETRAN_LISTED_EVENTS = frozenset({
+    "customEvent", "emailSend", "emailSendSkip", "emailOpen", "emailClick", "emailUnSubscribe", "emailSubscribe",
+    "emailBounce", "emailComplaint", "hostedUnsubscribeClick", "inAppSend", "inAppOpen", "inAppClick", "inAppClose",
+    "inAppDelete", "inAppDelivery", "inAppSendSkip", "inboxMessageImpression", "inboxSession", "pushSend",
+    "pushSendSkip", "pushBounce", "pushOpen", "pushUninstall", "purchase", "smsClick", "smsSend", "smsSendSkip",
+    "smsBounce", "smsReceived", "webPushClick", "webPushSend", "webPushSendSkip",
+})
+
+
 class Table(NamedTuple):
     name: str
     primary_key: tuple[str, ...]
@@ -93,3 +124,18 @@ def closest(name: str, choices: tuple[str, ...] | list[str]) -> str | None:
     """The real name closest to a misspelled one, if any is close enough to suggest."""
     found = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return found[0] if found else None
+
+
+def event_name_warnings(events: Sequence[object]) -> list[str]:
+    """One warning for each name in `config.events` that is not one of Iterable's event types, naming it and the
+    closest known type. Entries that are not strings (values not known yet) are skipped; custom events (the user's
+    own names) belong in `config.custom_events`, which is never checked."""
+    warnings = []
+    for index, name in enumerate(events):
+        if not isinstance(name, str) or name in EVENT_TYPES:
+            continue
+        nearest = difflib.get_close_matches(name, EVENT_TYPES, n=1, cutoff=0.0)[0]
+        warnings.append(f"config.events[{index}]: '{name}' is not one of Iterable's event types; the closest known "
+                        f"one is '{nearest}'. It is sent as written, since Iterable adds event types from time to "
+                        "time; a custom event of yours belongs in config.custom_events")
+    return warnings

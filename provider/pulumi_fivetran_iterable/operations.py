@@ -311,10 +311,11 @@ def _write(client: FivetranClient, connection_id: str, connection: Mapping[str, 
         written_something = written_something or data is not None
         if auth:
             data = {**(data or {}), **client.modify_connection(connection_id, {**auth, **test_flags(new, False)})}
+        # Last; a refusal is raised as it is: its message says the rest of the update is done.
         notice = resync_step() if resync_step else None
-    except (SetupTestsFailedError, KeyWouldBeLostError):
+    except (SetupTestsFailedError, KeyWouldBeLostError, schema_operations.ResyncRefusedError):
         raise
-    except (FivetranError, schema_operations.ResyncRefusedError) as error:
+    except FivetranError as error:
         if not written_something:
             raise
         raise IterableConnectionError(

@@ -118,11 +118,25 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         from .diffing import declared_inputs
         from .validation import check_inputs
 
-        inputs, errors = check_inputs(declared_inputs(news), is_unknown)
+        declared = declared_inputs(news)
+        inputs, errors = check_inputs(declared, is_unknown)
         # Resource-level failures, the path leading the reason: the engine prints a failure's `property` with its
         # value looked up as a top-level input, so a nested path (`config.events`) would print as `{<nil>}`.
         failures = [dynamic.CheckFailure("", str(error)) for error in errors]
+        for warning in self._event_warnings(declared):  # as declared: the indexes are the program's
+            warn(warning)
         return dynamic.CheckResult(inputs, failures)
+
+    @staticmethod
+    def _event_warnings(declared: Mapping[str, Any]) -> list[str]:
+        """Warnings for the known names in `config.events` that are not Iterable event types (never an error)."""
+        from .catalog import event_name_warnings
+
+        config = declared.get("config")
+        events = config.get("events") if isinstance(config, Mapping) else None
+        if not isinstance(events, list | tuple):
+            return []
+        return event_name_warnings([None if is_unknown(name) else name for name in events])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
         from .diffing import declared_inputs, key_verdict, plan_diff, plan_warnings

@@ -12,6 +12,10 @@ records the truth: an item Fivetran did not take shows as a difference in the ne
 - A re-sync is requested at most once per change of `resync`: an outcome Fivetran leaves unknown is settled
   by reading the connection where it tells (a whole re-sync marks it `is_historical_sync`), and otherwise
   reported, not repeated (a second historical re-sync would read everything from Iterable once more).
+- The re-sync is the last write of an update, so that it reads what the settings and schema config just
+  declared. When Fivetran refuses it (a sync is running, or the connector type has no table-level re-sync),
+  everything else of the update is done and the error says so; the state keeps the previous `resync`, so the
+  next `up` asks again for what the program then declares.
 
 Nothing here knows about Pulumi.
 """
@@ -37,7 +41,11 @@ from .schema_config import (
 
 
 class ResyncRefusedError(Exception):
-    """Fivetran refused a re-sync (a sync is running); the message says what to do."""
+    """Fivetran refused a re-sync (a sync is running, or it does not re-sync single tables of this connection);
+    the rest of the update was done. The message says what Fivetran answered and what to do."""
+
+
+_DONE_BUT_RESYNC = "The rest of this update was applied; only the re-sync did not start"
 
 
 def create_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any] | None
@@ -126,13 +134,25 @@ def request_resync(client: FivetranClient, connection_id: str, old: Mapping[str,
         except ConflictError as conflict:
             raise ResyncRefusedError(
                 f"Fivetran refused the re-sync of {what} ({conflict.message}): a sync is running and could not "
-                "finish first. Nothing changed; run `pulumi up` again once the sync has ended"
+                f"finish first. {_DONE_BUT_RESYNC}: run `pulumi up` again once the sync has ended"
             ) from None
         except OutcomeUnknownError as unknown:
             if body or attempt == 2 or _historical_sync_running(client, connection_id):
                 return (f"the re-sync of {what} of connection '{connection_id}' may or may not have started "
                         f"({unknown.message}); it is not requested again, so that it cannot run twice. If the "
                         "Fivetran dashboard shows no re-sync, change resync.trigger and run `pulumi up`")
+        except FivetranError as refused:
+            if not body or refused.status != 400:
+                raise
+            # Fivetran's API reference: "Sending scope to an unsupported connector type ... returns 400". The
+            # table names were checked against the catalog at preview, so this is that refusal.
+            said = f"{refused.status} {refused.code + ': ' if refused.code else ''}{refused.message.rstrip('.')}"
+            raise ResyncRefusedError(
+                f"Fivetran refused to re-sync only {what}; it answered {said}. Fivetran answers 400 to a "
+                f"table-level re-sync for connector types that do not support one. {_DONE_BUT_RESYNC}. Re-sync the "
+                "whole connection instead: remove resync.tables and keep the new resync.trigger; `pulumi preview` "
+                "then shows a historical re-sync of every table, and `pulumi up` requests it"
+            ) from None
     return None
 
 

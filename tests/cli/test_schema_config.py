@@ -141,3 +141,39 @@ def test_adoption_with_a_matching_and_a_differing_schema_config(tmp_path: Path, 
     project.up().check()
     assert tables(emulator, live["differing"]["id"])["list_user_history"]["enabled"] is False
     project.preview("--expect-no-changes").check()
+
+
+def test_a_table_resync_fivetran_refuses_through_the_cli(tmp_path: Path, emulator: Emulator) -> None:
+    """Fivetran answers 400 to a table-level re-sync for connector types without one: `up` fails saying what
+    Fivetran answered and what to do, with the rest of the update done; dropping `tables` gives the whole re-sync,
+    which the preview shows and the next `up` requests once."""
+    project = StackProject.create(tmp_path, emulator)
+    keys = {"marketing": "itbl-key-marketing"}
+    project.declare([connection("marketing", resync={"trigger": "2026-12-01"})], api_keys=keys)
+    project.up().check()
+    connection_id = by_schema(emulator)["marketing"]["id"]
+    emulator.control("POST", "/__emulator/table-resync", {"supported": False})
+
+    project.declare([connection("marketing", paused=True, resync={"trigger": "2026-12-02", "tables": ["event"]})],
+                    api_keys=keys)
+    sent = len(emulator.requests())
+    refused = project.up()
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "Traceback" not in said, said
+    for needle in ("Fivetran refused to re-sync only the tables event; it answered 400 InvalidInput: Table-level "
+                   "re-sync is not supported",
+                   "The rest of this update was applied; only the re-sync did not start",
+                   "remove resync.tables and keep the new resync.trigger"):
+        assert needle in said, said
+    writes = [(r["method"], r["path"], r["status"]) for r in emulator.requests()[sent:] if r["method"] != "GET"]
+    assert writes[-1] == ("POST", f"/v1/connections/{connection_id}/resync", 400), writes
+    assert by_schema(emulator)["marketing"]["paused"] is True  # the rest of the update is in Fivetran
+
+    project.declare([connection("marketing", paused=True, resync={"trigger": "2026-12-02"})], api_keys=keys)
+    preview = project.preview().check()
+    assert "historical re-sync of every table (once" in preview.stdout + preview.stderr, preview.stdout
+    sent = len(emulator.requests())
+    project.up().check()
+    resyncs = [(r["path"], r["status"]) for r in emulator.requests()[sent:] if r["path"].endswith("/resync")]
+    assert resyncs == [(f"/v1/connections/{connection_id}/resync", 200)]
+    project.preview("--expect-no-changes").check()

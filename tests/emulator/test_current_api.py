@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fivetran_emulator.catalog import TABLES
 from tests.emulator.conftest import GROUP, Api, create_body
 from tests.support.emulator import Emulator
 
@@ -76,11 +77,14 @@ def test_users_and_account_name_the_owner_of_the_api_key(api: Api) -> None:
 
 
 def test_an_iterable_connection_has_no_state_the_api_reads_or_changes(api: Api) -> None:
-    """Fivetran: the state endpoints serve only Function and Connector SDK connections (405 otherwise)."""
+    """Fivetran: the state endpoints serve only Function and Connector SDK connections; its current reference page
+    answers 400 for any other ("does not support state management"), where older pages said 405."""
     connection = api.create("stateful")
     path = f"/connections/{connection['id']}/state"
-    assert error_of(api.get(path))[:2] == (405, "NotFunctionConnector")
-    assert error_of(api.patch(path, {"state": {"cursor": "2024-01-01"}}))[:2] == (405, "NotFunctionConnector")
+    for answer in (api.get(path), api.patch(path, {"state": {"cursor": "2024-01-01"}})):
+        status, code, message = error_of(answer)
+        assert (status, code) == (400, "NotFunctionConnector")
+        assert "does not support state management" in message and "Connector SDK" in message
     assert error_of(api.get("/connections/unknown_id/state"))[0] == 404
 
 
@@ -220,3 +224,49 @@ def test_schema_status_and_an_empty_auth_are_accepted_by_patch(api: Api) -> None
     assert blocked["status"]["schema_status"] == "blocked_on_capture"
     assert api.patch(path, {"auth": {}, "run_setup_tests": False}).status_code == 200
     assert error_of(api.patch(path, {"schema_status": "frozen"}))[0] == 400
+
+
+# -- source metadata: what lineage tools read ------------------------------------------------------------------------
+
+
+def all_items(api: Api, path: str, limit: int = 7) -> list[dict[str, Any]]:
+    """Every item of a paged list, a few at a time (so paging is exercised too)."""
+    items, cursor = [], ""
+    while True:
+        data = api.get(f"{path}?limit={limit}" + (f"&cursor={cursor}" if cursor else "")).json()["data"]
+        items += data["items"]
+        cursor = data.get("next_cursor", "")
+        if not cursor:
+            return items
+
+
+def test_source_metadata_lists_the_schema_tables_and_columns_once_the_schema_was_read(api: Api) -> None:
+    """What Airflow's Fivetran provider reads for lineage: `GET /v1/metadata/connectors/{id}/tables|columns`."""
+    connection = api.create("lineage")
+    base = f"/metadata/connectors/{connection['id']}"
+    assert [all_items(api, f"{base}/{what}") for what in ("schemas", "tables", "columns")] == [[], [], []]
+    assert api.post(f"/connections/{connection['id']}/schemas/reload", {}).status_code == 200
+
+    (schema,) = all_items(api, f"{base}/schemas")
+    assert (schema["name_in_source"], schema["name_in_destination"]) == ("iterable", "lineage")
+    tables = all_items(api, f"{base}/tables")
+    assert [t["name_in_source"] for t in tables] == [t.name for t in TABLES]
+    assert {t["parent_id"] for t in tables} == {schema["id"]}
+    columns = all_items(api, f"{base}/columns", limit=1000)
+    assert len(columns) == sum(len(t.all_columns) for t in TABLES)
+    ids = [schema["id"], *(t["id"] for t in tables), *(c["id"] for c in columns)]
+    assert len(set(ids)) == len(ids), "every item has its own id"
+    by_table = {t["id"]: t["name_in_source"] for t in tables}
+    email = next(c for c in columns if by_table[c["parent_id"]] == "event" and c["name_in_source"] == "email")
+    key = next(c for c in columns if by_table[c["parent_id"]] == "event" and c["name_in_source"] == "_fivetran_id")
+    channel = next(c for c in columns if by_table[c["parent_id"]] == "message_type" and c["name_in_source"] ==
+                   "channel_id")
+    assert (email["type_in_source"], email["is_primary_key"], email["is_foreign_key"]) == ("STRING", False, False)
+    assert key["is_primary_key"] is True and (channel["type_in_source"], channel["is_foreign_key"]) == ("INT", True)
+    assert all_items(api, f"{base}/tables") == tables, "ids are stable"
+
+
+def test_source_metadata_of_an_unknown_connection_is_not_found(api: Api) -> None:
+    for what in ("schemas", "tables", "columns"):
+        status, code, _ = error_of(api.get(f"/metadata/connectors/no_such_connection/{what}"))
+        assert (status, code) == (404, "NotFound_Connector"), what

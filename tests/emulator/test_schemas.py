@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from fivetran_emulator.catalog import SOURCE_SCHEMA, TABLES, TABLES_BY_NAME
 from tests.emulator.conftest import GROUP, Api
-from tests.support.emulator import Emulator
+from tests.support.emulator import Emulator, start_emulator
 
 
 def schemas_path(connection: dict[str, Any]) -> str:
@@ -240,3 +242,75 @@ def test_a_resync_names_existing_tables(api: Api) -> None:
                  {"scope": {"other": ["event"]}}, {"tables": ["event"]}):
         response = api.post(f"/connections/{connection['id']}/resync", body)
         assert response.status_code == 400, (body, response.text)
+
+
+def test_the_legacy_per_table_resync_reaches_one_table_of_the_source(api: Api) -> None:
+    """go-fivetran's `ResyncTable` posts `.../schemas/{schema}/tables/{table}/resync` with no body."""
+    connection = captured(api)
+    base = schemas_path(connection)
+    assert api.post(f"/connections/{connection['id']}/sync", {}).status_code == 200  # the first sync ends
+    answer = api.post(base + "/iterable/tables/user_history/resync")
+    assert answer.status_code == 200 and answer.json() == {"code": "Success",
+                                                           "message": "Re-sync has been triggered successfully"}
+    shown = api.get(f"/connections/{connection['id']}").json()["data"]
+    assert shown["status"]["is_historical_sync"] is False, "one table's re-sync leaves the connection's flag alone"
+    for path, code in ((base + "/iterable/tables/no_such_table/resync", "NotFound_Table"),
+                       (base + "/other/tables/event/resync", "NotFound_Schema"),
+                       ("/connections/no_such_connection/schemas/iterable/tables/event/resync", "NotFound_Connection")):
+        answer = api.post(path)
+        assert (answer.status_code, answer.json()["code"]) == (404, code), path
+    assert api.post(base + "/iterable/tables/event/resync", {"force": True}).status_code == 400
+
+
+def table_resyncs(api: Api, connection: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The three ways to ask for a re-sync of single tables."""
+    return [(f"/connections/{connection['id']}/resync", {"scope": {"iterable": ["event"]}}),
+            (schemas_path(connection) + "/tables/resync", {"iterable": ["event"]}),
+            (schemas_path(connection) + "/iterable/tables/event/resync", None)]
+
+
+def test_table_resyncs_are_refused_as_for_an_unsupported_connector_type_when_told(api: Api,
+                                                                                   emulator: Emulator) -> None:
+    connection = captured(api)
+    assert emulator.control("GET", "/__emulator/table-resync") == {"supported": True}
+    assert emulator.control("POST", "/__emulator/table-resync", {"supported": False}) == {"supported": False}
+    for path, body in table_resyncs(api, connection):
+        answer = api.post(path, body)
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["code"] == "InvalidInput" and "not supported" in answer.json()["message"], path
+    # The whole connection still re-syncs, and an unknown connection is still a 404 first.
+    assert api.post(f"/connections/{connection['id']}/resync", {}).status_code == 200
+    assert api.post("/connections/nope/resync", {"scope": {"iterable": ["event"]}}).status_code == 404
+    emulator.reset()  # back to what the command line said
+    connection = captured(api)
+    assert all(api.post(path, body).status_code == 200 for path, body in table_resyncs(api, connection))
+
+
+def test_the_command_line_can_refuse_table_resyncs_from_the_start() -> None:
+    with start_emulator("--group", f"{GROUP}:Main", "--refuse-table-resync") as refusing:
+        api = Api(refusing)
+        connection = captured(api)
+        assert refusing.control("GET", "/__emulator/table-resync") == {"supported": False}
+        assert [api.post(path, body).status_code for path, body in table_resyncs(api, connection)] == [400] * 3
+        refusing.reset()
+        assert refusing.control("GET", "/__emulator/table-resync") == {"supported": False}
+    with pytest.raises(RuntimeError):
+        start_emulator("--refuse-table-resync=yes")
+
+
+def test_table_and_column_updates_are_partial(api: Api) -> None:
+    """What Fivetran's own clients send: a table or column update without `enabled` keeps it as it is."""
+    connection = captured(api)
+    base = schemas_path(connection)
+    api.patch(base, change({"user_history": {"enabled": False, "columns": {"email": {"enabled": False}}}}))
+    table = api.patch(base + "/iterable/tables/user_history", {"columns": {"email": {"hashed": True}}})
+    assert table.status_code == 200, table.text
+    shown = tables_of(table.json()["data"])["user_history"]
+    assert shown["enabled"] is False and shown["columns"]["email"] == {**shown["columns"]["email"],
+                                                                       "enabled": False, "hashed": True}
+    column = api.patch(base + "/iterable/tables/user_history/columns/email", {"enabled": True})
+    assert tables_of(column.json()["data"])["user_history"]["columns"]["email"]["hashed"] is True
+    whole = api.patch(base, change({"user_history": {"sync_mode": "SOFT_DELETE"}}))
+    assert whole.status_code == 200 and tables_of(whole.json()["data"])["user_history"]["enabled"] is False
+    refused = api.patch(base + "/iterable/tables/user_history", {"enabled": "no"})
+    assert refused.status_code == 400 and "user_history.enabled" in refused.json()["message"]

@@ -35,6 +35,10 @@ SPEC_FILE = Path(__file__).with_name("open-api-spec.json.gz")
 SPEC_REPOSITORY = "fivetran/terraform-provider-fivetran"
 SPEC_COMMIT = "4a7e50e046a72568dc043c6c4c2eec4f847b466f"
 SPEC_SHA256 = "bef98b7c18bd4eac15ea34ae7e9d662e7a8f854774686592bf4f414f8aad3ea6"  # of the uncompressed file
+# The last version (2023-06) that declares the legacy source metadata endpoints, which the current one dropped.
+LEGACY_SPEC_FILE = Path(__file__).with_name("open-api-spec-2023-06.json.gz")
+LEGACY_SPEC_COMMIT = "2adea3bd22b3dce50ae8b239c2eda9f60182a17d"
+LEGACY_SPEC_SHA256 = "b74764d41cf4bb3d843e1b1e74b62b18a52fbede4bc3af554d65ad694f228f17"
 
 METHODS = ("get", "post", "put", "patch", "delete")
 ITERABLE = {"service": "iterable"}
@@ -42,8 +46,8 @@ ITERABLE = {"service": "iterable"}
 
 # -- loading and addressing -------------------------------------------------------------------------------------
 @functools.cache
-def _raw_bytes() -> bytes:
-    with gzip.open(SPEC_FILE, "rb") as handle:
+def _raw_bytes(file: Path = SPEC_FILE) -> bytes:
+    with gzip.open(file, "rb") as handle:
         return handle.read()
 
 
@@ -58,10 +62,24 @@ def _raw_spec() -> dict[str, Any]:
     return spec
 
 
-def raw_sha256() -> str:
+def raw_sha256(file: Path = SPEC_FILE) -> str:
     import hashlib
 
-    return hashlib.sha256(_raw_bytes()).hexdigest()
+    return hashlib.sha256(_raw_bytes(file)).hexdigest()
+
+
+@functools.cache
+def legacy_spec() -> dict[str, Any]:
+    """The 2023-06 definition, as published (no patches: only its source metadata operations are used)."""
+    spec: dict[str, Any] = json.loads(_raw_bytes(LEGACY_SPEC_FILE))
+    return spec
+
+
+def legacy_response_schema(method: str, path: str) -> dict[str, Any]:
+    """The JSON Schema of a legacy operation's 200 answer, from the 2023-06 definition."""
+    spec = legacy_spec()
+    media = at(spec, path_pointer(method, path, "responses", "200", "content", "application~1json"))
+    return to_json_schema(media["schema"], spec=spec)
 
 
 def escape(segment: str) -> str:
@@ -230,6 +248,21 @@ SPEC_DEFECTS: tuple[SpecDefect, ...] = (
         "and its details fixtures use lower case, its list fixtures upper case.",
         present=lambda node: bool(node.get("enum")) and all(v == v.upper() for v in node["enum"]),
         patch=lambda node: _with(node, enum=[*node["enum"], *(v.lower() for v in node["enum"])]),
+    ),
+    SpecDefect(
+        name="partial_table_and_column_updates",
+        wrong="`TableUpdateRequest` and `ColumnUpdateRequest` (the bodies of the table and column PATCHes, and their "
+        "entries in schema PATCHes) require `enabled`, so an update of only `hashed`, `sync_mode` or a table's "
+        "columns is invalid by the spec.",
+        locations=("/components/schemas/TableUpdateRequest/required",
+                   "/components/schemas/ColumnUpdateRequest/required"),
+        evidence=f"{_GO_SDK} types `enabled` as `*bool` with `omitempty` in its table and column updates "
+        "(connections/connection_schema_config_table.go, connection_schema_config_column.go), so a table update "
+        "that does not set it leaves it out; Fivetran's Terraform provider 1.9.37, which drives those services and "
+        "is used against the real API every day, PATCHes a table it keeps enabled without `enabled` when it applies "
+        "a `fivetran_connector_schema_config` (run against this emulator, the spec's rule refused it with 400).",
+        present=lambda node: node == ["enabled"],
+        patch=lambda node: [],
     ),
     SpecDefect(
         name="certificate_approval_status",

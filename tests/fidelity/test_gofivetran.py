@@ -2,7 +2,8 @@
 
 `tests/gofivetran/` is a small Go program built on `github.com/fivetran/go-fivetran` v1.3.5 (the SDK version
 Fivetran's Terraform provider uses). It walks one iterable connection through create, details, update,
-setup tests, list, sync, Connect Card, connector-type metadata, schema details and delete, decoding every
+setup tests, list, sync, Connect Card, connector-type metadata, schema details, a re-sync of one table
+(`ResyncTable`) and delete, decoding every
 reply with the SDK's own types and checking the decoded fields, and prints `ok <step>` or
 `FAIL <step>: <reason>` per step. These tests build it once per session, run it once against a dedicated
 emulator, and check that every step passed and that the traffic really went to that emulator.
@@ -33,7 +34,7 @@ PROGRAM_DIR = REPO_ROOT / "tests" / "gofivetran"
 GROUP = "warehouse_main"
 STEPS = [
     "create", "details", "update", "setup tests", "list", "sync",
-    "connect card", "metadata", "schema details", "delete",
+    "connect card", "metadata", "schema details", "resync table", "delete",
 ]  # fmt: skip
 # A cold build downloads go-fivetran (no other dependency) and compiles the standard library's net/http
 # stack: about 20 to 30 s measured; a warm one takes well under 2 s. Generous for a loaded machine, but
@@ -133,6 +134,7 @@ def test_traffic_reached_the_emulator(run: Run) -> None:
         ("POST", f"/v1/connectors/{run.connection_id}/connect-card"),  # v1.3.5 has only this one
         ("GET", "/v1/metadata/connector-types/iterable"),
         ("GET", f"{path}/schemas"),
+        ("POST", f"{path}/schemas/iterable/tables/event/resync"),  # ResyncTable: the legacy per-table path
         ("DELETE", path),
         ("GET", path),
     ]

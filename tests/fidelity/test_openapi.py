@@ -87,10 +87,18 @@ def canonical(method: str, rule: str) -> str:
 
 @dataclass(frozen=True)
 class EmulatorOnly:
-    """A served operation the spec does not document, why it is served, and what spec operation it stands for."""
+    """A served operation the spec does not document, why it is served, and what spec operation it stands for:
+    one of the current spec's, or (`legacy`) one the 2023-06 definition still documents."""
 
     reason: str
     validate_as: tuple[str, str]
+    legacy: bool = False
+
+
+_LEGACY_METADATA = ("A legacy source metadata endpoint, dropped from the spec after 2023-06 but still called by "
+                    "clients: Airflow's Fivetran provider (`FivetranHook.get_metadata`) reads `tables` and `columns` "
+                    "for lineage, and go-fivetran had a service for each until v1.x. Checked against the 2023-06 "
+                    "definition that documents it (open-api-spec-2023-06.json.gz, see SOURCE.md).")
 
 
 EMULATOR_ONLY: dict[str, EmulatorOnly] = {
@@ -101,6 +109,16 @@ EMULATOR_ONLY: dict[str, EmulatorOnly] = {
         "Its answer is checked against the `/sync` operation's schema.",
         validate_as=("POST", "/v1/connections/{connectionId}/sync"),
     ),
+    "POST /v1/connections/{connection_id}/schemas/{schema}/tables/{table}/resync": EmulatorOnly(
+        reason="The per-table re-sync that go-fivetran v1.3.5's `ResyncTable` (connections/"
+        "connection_resync_table.go) still sends, with no body, expecting 200 and `{code, message}`; the spec "
+        "documents only its successor for several tables, `POST .../schemas/tables/resync`, whose answer schema it "
+        "is checked against.",
+        validate_as=("POST", "/v1/connections/{connectionId}/schemas/tables/resync"),
+    ),
+    **{f"GET /v1/metadata/connectors/{{connection_id}}/{what}": EmulatorOnly(
+        reason=_LEGACY_METADATA, validate_as=("GET", f"/v1/metadata/connectors/{{connectorId}}/{what}"), legacy=True)
+       for what in ("schemas", "tables", "columns")},
 }
 
 
@@ -133,10 +151,11 @@ SERVED_KEYS = {canonical(method, rule): (method, rule) for method, rule in SERVE
 
 
 # Served operations that answer an Iterable connection only with an error, as Fivetran documents: the state
-# endpoints serve Function and Connector SDK connections (405 "Not a function connector error" otherwise).
+# endpoints serve Function and Connector SDK connections. For any other, Fivetran's current reference page answers
+# 400 ("does not support state management"); the spec declares both 400 and 405 (what older pages said).
 ERROR_ONLY = {
-    "GET /v1/connections/{connectionId}/state": "405 for a connection that is not a Function or SDK connector",
-    "PATCH /v1/connections/{connectionId}/state": "405 for a connection that is not a Function or SDK connector",
+    "GET /v1/connections/{connectionId}/state": "400 for a connection that is not a Function or SDK connector",
+    "PATCH /v1/connections/{connectionId}/state": "400 for a connection that is not a Function or SDK connector",
 }
 
 
@@ -499,6 +518,30 @@ def _resync_tables(emu: Emulator, kind: str, call: Call) -> None:
          {"iterable": ["event", "user_history"]})
 
 
+@recipe("POST /v1/connections/{connection_id}/schemas/{schema}/tables/{table}/resync")
+def _resync_table(emu: Emulator, kind: str, call: Call) -> None:
+    connection = captured(emu, "fid_resync_table")
+    call("one table, no body, as go-fivetran sends it", "POST",
+         f"{SCHEMAS.format(kind=kind, id=connection['id'])}/iterable/tables/user_history/resync")
+
+
+def _source_metadata(what: str) -> Recipe:
+    def recipe_(emu: Emulator, kind: str, call: Call) -> None:
+        fresh = create(emu, f"fid_meta_{what}_fresh")
+        call("before the schema was read", "GET", f"/metadata/connectors/{fresh['id']}/{what}")
+        connection = captured(emu, f"fid_meta_{what}")
+        first = call("first page", "GET", f"/metadata/connectors/{connection['id']}/{what}?limit=5")
+        if first["data"].get("next_cursor"):
+            call("next page", "GET", f"/metadata/connectors/{connection['id']}/{what}?limit=5&cursor="
+                 f"{first['data']['next_cursor']}")
+        call("all", "GET", f"/metadata/connectors/{connection['id']}/{what}?limit=1000")
+    return recipe_
+
+
+for _what in ("schemas", "tables", "columns"):
+    recipe(f"GET /v1/metadata/connectors/{{connection_id}}/{_what}")(_source_metadata(_what))
+
+
 @recipe("POST /v1/connections/{connectionId}/resync")
 def _resync(emu: Emulator, kind: str, call: Call) -> None:
     connection = create(emu, "fid_resync")
@@ -631,7 +674,8 @@ def test_every_served_operation_has_a_spec_counterpart_and_a_recipe() -> None:
     stale = sorted(set(RECIPES) - set(SERVED_KEYS))
     assert not stale, f"recipes for operations the emulator does not serve: {stale}"
     for key, only in EMULATOR_ONLY.items():
-        assert only.validate_as[1] in {path for _m, path, _op in openapi.operations()}, key
+        spec = openapi.legacy_spec() if only.legacy else None
+        assert only.validate_as[1] in {path for _m, path, _op in openapi.operations(spec)}, key
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=marks_for(c.id)) for c in cases()])
@@ -640,8 +684,11 @@ def test_answers_match_the_spec(emu: Emulator, case: Case) -> None:
     if recipe_ is None:
         pytest.fail(f"no recipe for the served operation {case.key}", pytrace=False)
     method, path = case.spec_operation
-    status = openapi.success_status(method, path)
-    schema = openapi.response_schema(method, path, status, DISCRIMINATORS.get(case.key, openapi.ITERABLE))
+    if case.key in EMULATOR_ONLY and EMULATOR_ONLY[case.key].legacy:
+        status, schema = 200, openapi.legacy_response_schema(method, path)
+    else:
+        status = openapi.success_status(method, path)
+        schema = openapi.response_schema(method, path, status, DISCRIMINATORS.get(case.key, openapi.ITERABLE))
     found: list[Violation] = []
     calls = 0
 
@@ -721,6 +768,12 @@ def _state(method: str) -> Callable[[Emulator], Answer]:
 
 
 
+def _refused_table_resync(emu: Emulator) -> Answer:
+    connection = create(emu, "fid_err_resync")
+    emu.control("POST", "/__emulator/table-resync", {"supported": False})
+    return send(emu, "POST", f"/connections/{connection['id']}/resync", {"scope": {"iterable": ["event"]}})
+
+
 def _duplicate(emu: Emulator) -> Answer:
     create(emu, "fid_dup")
     return send(emu, "POST", "/connections", connection_body("fid_dup"))
@@ -766,8 +819,10 @@ ERROR_CASES = (
               lambda emu: send(emu, "GET", "/account/info", auth=("wrong", emu.api_secret))),
     ErrorCase("400 setup tests: no body", ("POST", ONE + "/test"), 400, _test_without_body),
     ErrorCase("400 connect card: no connect_card_config", ("POST", ONE + "/connect-card"), 400, _card_without_config),
-    ErrorCase("405 state of an Iterable connection (GET)", ("GET", ONE + "/state"), 405, _state("GET")),
-    ErrorCase("405 state of an Iterable connection (PATCH)", ("PATCH", ONE + "/state"), 405, _state("PATCH")),
+    ErrorCase("400 state of an Iterable connection (GET)", ("GET", ONE + "/state"), 400, _state("GET")),
+    ErrorCase("400 state of an Iterable connection (PATCH)", ("PATCH", ONE + "/state"), 400, _state("PATCH")),
+    ErrorCase("400 re-sync of tables, refused as for an unsupported connector type", ("POST", ONE + "/resync"), 400,
+              _refused_table_resync),
     ErrorCase("404 certificate: unknown hash", ("GET", ONE + "/certificates/{hash}"), 404, _unknown_hash),
     ErrorCase("404 user: unknown id", ("GET", "/v1/users/{userId}"), 404,
               lambda emu: send(emu, "GET", "/users/no_such_user")),
@@ -894,7 +949,7 @@ def test_spec_request_examples(emu: Emulator, key: str, name: str, example: Any)
         assert_refused_naming(answer, service)
         return
     if key in ERROR_ONLY:  # documented for other connectors only: refused as Fivetran refuses it
-        assert answer.status == 405 and not openapi.violations(openapi.documented_error_shape(), answer.body)
+        assert answer.status == 400 and not openapi.violations(openapi.documented_error_shape(), answer.body)
         return
     status = openapi.success_status(method, path)
     found = []
@@ -910,9 +965,40 @@ def test_spec_request_examples(emu: Emulator, key: str, name: str, example: Any)
 # -- the spec itself and its patches ----------------------------------------------------------------------------------
 def test_spec_file_is_the_recorded_snapshot() -> None:
     assert openapi.raw_sha256() == openapi.SPEC_SHA256
+    assert openapi.raw_sha256(openapi.LEGACY_SPEC_FILE) == openapi.LEGACY_SPEC_SHA256
     source = openapi.SPEC_FILE.with_name("SOURCE.md").read_text()
-    for fact in (openapi.SPEC_REPOSITORY, openapi.SPEC_COMMIT, openapi.SPEC_SHA256, "open-api-spec.json"):
+    for fact in (openapi.SPEC_REPOSITORY, openapi.SPEC_COMMIT, openapi.SPEC_SHA256, "open-api-spec.json",
+                 openapi.LEGACY_SPEC_COMMIT, openapi.LEGACY_SPEC_SHA256, openapi.LEGACY_SPEC_FILE.name):
         assert fact in source, fact
+
+
+def test_source_metadata_items_carry_every_field_the_legacy_spec_documents(emu: Emulator) -> None:
+    """The 2023-06 schemas of the metadata items require nothing: that every documented field is there (and no
+    other) is pinned here."""
+    connection = captured(emu, "fid_meta_fields")
+    for what in ("schemas", "tables", "columns"):
+        schema = openapi.legacy_response_schema("GET", f"/v1/metadata/connectors/{{connectorId}}/{what}")
+        documented = set(schema["properties"]["data"]["properties"]["items"]["items"]["properties"])
+        items = ok(send(emu, "GET", f"/metadata/connectors/{connection['id']}/{what}?limit=1000"))["data"]["items"]
+        assert items and all(set(item) == documented for item in items), (what, documented, items[0])
+
+
+def test_partial_table_and_column_updates_are_what_the_patched_spec_allows(emu: Emulator) -> None:
+    """The `partial_table_and_column_updates` defect, seen from both sides: such a body breaks the spec as
+    published, is valid once patched, and the emulator takes it (keeping what it leaves out)."""
+    raw, patched = openapi.raw_spec(), openapi.patched_spec()
+    bodies = {"table": ({"columns": {"email": {"hashed": True}}}, "TableUpdateRequest"),
+              "column": ({"hashed": True}, "ColumnUpdateRequest")}
+    connection = captured(emu, "fid_partial")
+    for what, (body, name) in bodies.items():
+        ref = {"$ref": f"#/components/schemas/{name}"}
+        assert openapi.violations(openapi.to_json_schema(ref, spec=raw), body), f"the published spec takes {body}"
+        assert not openapi.violations(openapi.to_json_schema(ref, spec=patched), body), body
+        path = f"/connections/{connection['id']}/schemas/iterable/tables/list_user_history"
+        answer = send(emu, "PATCH", path + ("/columns/email" if what == "column" else ""), body)
+        assert answer.status == 200, (what, answer.body)
+        table = answer.body["data"]["schemas"]["iterable"]["tables"]["list_user_history"]
+        assert table["enabled"] is False and table["columns"]["email"]["hashed"] is True, (what, table)
 
 
 @pytest.mark.parametrize("defect", [pytest.param(d, id=d.name) for d in openapi.SPEC_DEFECTS])

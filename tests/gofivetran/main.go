@@ -6,7 +6,7 @@
 //	    -group warehouse_main [-skip "metadata,schema details"] [-debug]
 //
 // It walks one iterable connection through its life (create, details, update, setup tests, list, sync,
-// Connect Card, metadata, schema details, delete) and prints one line per step:
+// Connect Card, metadata, schema details, re-sync of one table, delete) and prints one line per step:
 //
 //	ok <step>
 //	FAIL <step>: <reason>
@@ -27,6 +27,7 @@
 //	connect card    POST   /connectors/{id}/connect-card  (legacy spelling, the only one v1.3.5 has)
 //	metadata        GET    /metadata/connector-types/iterable
 //	schema details  GET    /connections/{id}/schemas
+//	resync table    POST   /connections/{id}/schemas/iterable/tables/event/resync   (no body, 200 expected)
 //	delete          DELETE /connections/{id}, then GET /connections/{id} must answer 404
 package main
 
@@ -51,7 +52,7 @@ import (
 // The order in which the steps run; also the names -skip accepts.
 var stepNames = []string{
 	"create", "details", "update", "setup tests", "list", "sync",
-	"connect card", "metadata", "schema details", "delete",
+	"connect card", "metadata", "schema details", "resync table", "delete",
 }
 
 const (
@@ -109,7 +110,7 @@ func main() {
 	steps := map[string]func(context.Context) error{
 		"create": c.create, "details": c.details, "update": c.update, "setup tests": c.setupTests,
 		"list": c.list, "sync": c.sync, "connect card": c.connectCard, "metadata": c.metadata,
-		"schema details": c.schemaDetails, "delete": c.delete,
+		"schema details": c.schemaDetails, "resync table": c.resyncTable, "delete": c.delete,
 	}
 	for _, name := range stepNames {
 		c.run(name, steps[name])
@@ -352,6 +353,19 @@ func (c *compat) schemaDetails(ctx context.Context) error {
 	if len(resp.Data.Schemas) == 0 || tables == 0 {
 		ch.add("schemas: %d schema(s) with %d table(s), want at least one of each", len(resp.Data.Schemas), tables)
 	}
+	return ch.err()
+}
+
+// resync table: v1.3.5's ResyncTable posts to the per-table path with no body and decodes {code, message}.
+// The source schema was read by the sync step, so the table exists.
+func (c *compat) resyncTable(ctx context.Context) error {
+	resp, err := c.client.NewConnectionReSyncTable().ConnectionID(c.id).Schema("iterable").Table("event").Do(ctx)
+	if err != nil {
+		return sdkError(err, resp)
+	}
+	ch := &checks{}
+	ch.eq("code", resp.Code, "Success")
+	ch.nonEmpty("message", resp.Message)
 	return ch.err()
 }
 

@@ -1,5 +1,5 @@
 """A Pulumi program as a user writes one against the package: the type-check test runs `mypy --strict` on it
-(it must pass) and on a copy with two mistakes (each must be reported)."""
+(it must pass) and on copies with one mistake each (each must be reported, naming the key or the value)."""
 
 import pulumi
 from pulumi_fivetran_iterable import (
@@ -9,6 +9,7 @@ from pulumi_fivetran_iterable import (
     IterableConfigArgs,
     IterableConnection,
     IterableConnectionArgs,
+    ScheduleArgs,
     SetupTestPolicy,
     SyncMode,
 )
@@ -32,6 +33,11 @@ marketing = IterableConnection(
             "historical_sync_limit": "DATE_LIMIT",
             "historical_sync_limit_date": "2024-01-01",
         },
+        schedule={"schedule_type": "INTERVAL", "interval": 360, "days_of_week": ["MONDAY", "THURSDAY"]},
+        schema_config={
+            "schema_change_handling": "ALLOW_COLUMNS",
+            "tables": {"list_user_history": {"enabled": False}},
+        },
     ),
 )
 
@@ -41,6 +47,7 @@ archive = IterableConnection(
         group_id="warehouse_main",
         connect_card_config={"redirect_uri": "https://example.com/connected"},
         config=IterableConfigArgs(schema="iterable_archive", account_region="US"),
+        schedule=ScheduleArgs(schedule_type="TIME_OF_DAY", time_of_day="03:00"),
     ),
 )
 
