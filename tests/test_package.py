@@ -98,6 +98,12 @@ def test_the_provider_names_the_service_as_the_model_does() -> None:
     assert provider.SERVICE == model.SERVICE == "iterable"
 
 
+def test_the_provider_records_the_key_source_where_the_key_source_model_reads_it() -> None:
+    from pulumi_fivetran_iterable import key_source, provider
+
+    assert provider.KEY_SOURCE_OUTPUT == key_source.KEY_SOURCE_OUTPUT == "key_source"
+
+
 def test_an_input_left_out_reads_as_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
     from pulumi_fivetran_iterable.resource import _default_of
 

@@ -23,6 +23,7 @@ from .enums import (
     WebhookAuthType,
     WeekDay,
 )
+from .key_source import declared_source
 from .model import (
     CONFIG_PATCHABLE,
     CREATE_ONLY_FIELDS,
@@ -146,17 +147,12 @@ def create_body(canonical: Mapping[str, Any]) -> dict[str, Any]:
         if canonical.get(name) is not None and not (canonical.get("schedule") and name in SCHEDULE_IMPLIED):
             body[name] = canonical[name]
     body["config"] = dict(canonical["config"])
-    body["run_setup_tests"] = bool(canonical.get("run_setup_tests")) and has_key(canonical)
+    body["run_setup_tests"] = bool(canonical.get("run_setup_tests")) and declared_source(canonical).in_state
     return body
 
 
 # Fields a `schedule` implies: with a schedule, they are never sent (the schedule says it all).
 SCHEDULE_IMPLIED = ("sync_frequency", "daily_sync_time", "schedule_type")
-
-
-def has_key(canonical: Mapping[str, Any]) -> bool:
-    """Whether the program says where the Iterable key is: in `config`, or in an external secrets manager."""
-    return bool((canonical.get("config") or {}).get("api_key")) or bool(canonical.get("external_secrets_keys_config"))
 
 
 def patch_body(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
