@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from .cleanup import clean_group, run_prefix
+from .cleanup import clean_group, cleanup_pattern
 from .fivetran import ApiError, FivetranApi
 from .guard import Guard, Rules
 from .run import run_suite
@@ -28,8 +28,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                     "FIVETRAN_API_URL names (a local emulator it starts itself when FIVETRAN_API_URL is not set).")
     parser.add_argument("--group", help="the destination group to create the run's connections in (required)")
     parser.add_argument("--cleanup", action="store_true",
-                        help="instead of running, delete what earlier runs left in the group (schemas starting "
-                             "with 'pulumi_acc_'), and nothing else")
+                        help="instead of running, delete what earlier runs left in the group (connections whose "
+                             "schema is pulumi_acc_<run id>_<role>), and nothing else")
     parser.add_argument("--run", help="with --cleanup: only that run's connections (its id is in the report)")
     parser.add_argument("--max-requests", type=int, default=600,
                         help="the most API requests the run may send (default 600); more are refused")
@@ -56,15 +56,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cleanup(group_id: str, run: str | None, max_requests: int) -> int:
-    """`--cleanup`: delete the connections of the group whose schema carries the prefix; nothing else."""
-    prefix = run_prefix(run)
+    """`--cleanup`: delete the connections of the group with a schema the suite makes; nothing else."""
+    schemas = cleanup_pattern(run)
     target = resolve(os.environ, group_id)
-    guard = Guard(target.url, Rules(group_id, prefix, list_whole_group=True, max_requests=max_requests))
+    guard = Guard(target.url, Rules(group_id, schemas, list_whole_group=True, max_requests=max_requests))
     api = FivetranApi(guard.url, target.api_key, target.api_secret, group_id, "cleanup")
     try:
-        print(f"acceptance cleanup: target {target.description}, group '{group_id}', schemas starting with "
-              f"'{prefix}'", flush=True)
-        swept = clean_group(api, prefix)
+        print(f"acceptance cleanup: target {target.description}, group '{group_id}', schemas matching "
+              f"{schemas.pattern}", flush=True)
+        for note in target.notes:
+            print(f"acceptance cleanup: note: {note}", flush=True)
+        swept = clean_group(api, schemas)
     except ApiError as error:
         print(f"acceptance cleanup: failed: {error}", flush=True)
         return 1

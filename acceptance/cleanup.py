@@ -1,17 +1,19 @@
 """Removing what a run created: the sweep at the end of every run, and `--cleanup` for what an interrupted
 earlier run left behind.
 
-Both delete only connections whose schema carries the suite's prefix in the run's group, and only through
-the guard, which refuses anything else. The sweep looks up each schema the run could have created (one
-filtered list each, so it reads no other connection) and the ids the guard saw; `--cleanup` must list the
-whole group, since it does not know the earlier run's schemas, but deletes only what carries the prefix.
+Both delete only connections in the run's group whose schema is one the suite makes
+(`pulumi_acc_<run id>_<role>`, see `context.schema_pattern`), and only through the guard, which refuses
+anything else. The sweep looks up each schema the run could have created (one filtered list each, so it reads
+no other connection) and the ids the guard saw; `--cleanup` must list the whole group, since it does not know
+the earlier run's id, but deletes only what has such a schema.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from .context import SUITE_PREFIX, Names
+from .context import RUN_ID, SUITE_PREFIX, Names, schema_pattern
 from .fivetran import ApiError, FivetranApi
 from .guard import Guard
 
@@ -46,22 +48,22 @@ def sweep(api: FivetranApi, guard: Guard, names: Names, gone: set[str]) -> Swept
     return swept
 
 
-def run_prefix(run: str | None) -> str:
-    """The schema prefix `--cleanup` deletes: one run's (`--run ID`, or its whole prefix), else every run's."""
+def cleanup_pattern(run: str | None) -> re.Pattern[str]:
+    """The schemas `--cleanup` deletes: one run's (`--run ID`, or its prefix), else those of every run."""
     if not run:
-        return SUITE_PREFIX
+        return schema_pattern()
     run_id = run.removeprefix(SUITE_PREFIX).strip("_")
-    if not run_id or not run_id.replace("_", "").isalnum():
-        raise ValueError(f"--run: not a run id: {run!r} (the report's first lines name it, e.g. k3x9q2ab)")
-    return f"{SUITE_PREFIX}{run_id}_"
+    if not RUN_ID.fullmatch(run_id):
+        raise ValueError(f"--run: not a run id: {run!r} (the report's second line names it, e.g. k3x9q2ab)")
+    return schema_pattern(run_id)
 
 
-def clean_group(api: FivetranApi, prefix: str) -> Swept:
-    """Delete every connection of the group whose schema starts with `prefix` (`--cleanup`)."""
+def clean_group(api: FivetranApi, schemas: re.Pattern[str]) -> Swept:
+    """Delete every connection of the group with a schema the suite makes (`--cleanup`)."""
     swept = Swept()
     for item in api.group_connections():
         schema = str(item.get("schema") or "")
-        if not schema.startswith(prefix):
+        if not schemas.match(schema):
             continue
         try:
             if api.delete(str(item["id"])):

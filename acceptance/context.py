@@ -19,6 +19,14 @@ from .questions import Answers
 SUITE_PREFIX = "pulumi_acc_"
 RUN_ID_LENGTH = 8
 ROLES = ("main", "v2", "adopt", "badfail", "badwarn", "card", "probe", "invalid")
+RUN_ID = re.compile(rf"[a-z0-9]{{{RUN_ID_LENGTH}}}")
+
+
+def schema_pattern(run_id: str | None = None) -> re.Pattern[str]:
+    """The schemas the suite creates: `pulumi_acc_<run id>_<role>` (a run's, or any run's). Anchored at the
+    start only: a probe may find that Fivetran accepted a new schema with a suffix."""
+    run = re.escape(run_id) if run_id else RUN_ID.pattern
+    return re.compile(rf"{SUITE_PREFIX}{run}_({'|'.join(ROLES)})")
 
 
 class StepFailed(Exception):
@@ -48,10 +56,11 @@ class Names:
     """The schema of every connection the run may create: the run's prefix plus its role."""
 
     prefix: str  # `pulumi_acc_<run id>_`
+    pattern: re.Pattern[str]  # every schema of the run
 
     @classmethod
     def for_run(cls, run_id: str) -> Names:
-        return cls(f"{SUITE_PREFIX}{run_id}_")
+        return cls(f"{SUITE_PREFIX}{run_id}_", schema_pattern(run_id))
 
     def schema(self, role: str) -> str:
         assert role in ROLES, role

@@ -5,11 +5,11 @@ Both the provider (through the Pulumi CLI) and the suite's own checks talk to th
 forwards what it allows to the real API URL and answers the rest itself with 403 `AcceptanceGuard`. It allows:
 
 - `GET /v1/groups/{group}` and the Iterable connector type's metadata;
-- `POST /v1/connections` only into the run's group, with a schema that starts with the run's prefix;
-- a list of connections only in the run's group and filtered to a schema with the run's prefix (the whole
-  group's list only in `--cleanup`, which needs it to find what earlier runs left);
-- `/v1/connections/{id}...` only for an id it has seen Fivetran answer with a schema of the run's prefix in
-  the run's group (a create's reply, or a list found after a lost reply), never another connection's;
+- `POST /v1/connections` only into the run's group, with one of the run's schemas (`pulumi_acc_<run id>_<role>`);
+- a list of connections only in the run's group and filtered to one of the run's schemas (the whole group's
+  list only in `--cleanup`, which needs it to find what earlier runs left);
+- `/v1/connections/{id}...` only for an id it has seen Fivetran answer with one of the run's schemas in the
+  run's group (a create's reply, or a list found after a lost reply), never another connection's;
 - at most `max_requests` requests in all (Fivetran's rate limits are per account).
 
 So a retry, a lost reply or a defect cannot reach another connection: the guard never forwards it. It logs
@@ -72,17 +72,17 @@ class Entry:
 
 @dataclass
 class Rules:
-    """What the guard lets through: the run's group, its schema prefix, and the ids learned so far."""
+    """What the guard lets through: the run's group, the run's schemas (`schemas.match`), the ids learned."""
 
     group_id: str
-    prefix: str
+    schemas: re.Pattern[str]
     list_whole_group: bool = False
     max_requests: int = 600
     known_ids: set[str] = field(default_factory=set)
 
     def ours(self, item: Any) -> bool:
         return (isinstance(item, dict) and isinstance(item.get("id"), str)
-                and str(item.get("schema") or "").startswith(self.prefix) and item.get("group_id") == self.group_id)
+                and bool(self.schemas.match(str(item.get("schema") or ""))) and item.get("group_id") == self.group_id)
 
     def refusal(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> str | None:
         """Why the request may not go to Fivetran, or None when it may."""
@@ -113,15 +113,15 @@ class Rules:
         schema = str((sent.get("config") or {}).get("schema") or "")
         if sent.get("group_id") != self.group_id:
             return f"a create in group '{sent.get('group_id')}', not the run's group '{self.group_id}'"
-        if not schema.startswith(self.prefix):
-            return f"a create of schema '{schema}', which lacks the run's prefix '{self.prefix}'"
+        if not self.schemas.match(schema):
+            return f"a create of schema '{schema}', which is not one of the run's ({self.schemas.pattern})"
         return None
 
     def _list_refusal(self, query: dict[str, list[str]], group_id: str | None) -> str | None:
         if group_id != self.group_id:
             return f"a list of group '{group_id}', not the run's group '{self.group_id}'"
         schema = query.get("schema", [""])[0]
-        if schema.startswith(self.prefix) or (not schema and self.list_whole_group):
+        if (schema and self.schemas.match(schema)) or (not schema and self.list_whole_group):
             return None
         return "a list of connections not filtered to a schema of this run"
 

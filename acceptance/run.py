@@ -73,7 +73,7 @@ def run_suite(group_id: str, environ: Mapping[str, str], *, max_requests: int, o
         guard: Guard | None = None
         run: Run | None = None
         try:
-            guard = Guard(target.url, Rules(group_id, names.prefix, max_requests=max_requests))
+            guard = Guard(target.url, Rules(group_id, names.pattern, max_requests=max_requests))
             run = _new_run(target, guard, workdir, group_id, names, environ, redact)
             _header(report, target, run, group_id, run_id)
             interrupted = _steps(run, report)
