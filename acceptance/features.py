@@ -209,3 +209,25 @@ def connect_card(run: Run) -> str:
     check(redirect == CARD_REDIRECT, f"Fivetran holds redirect_uri {redirect!r}")
     return f"a link to {card.get('host')} (kept secret); setup_state {(data.get('status') or {}).get('setup_state')}"
 
+
+
+@step("unpause-order", "a paused connection given a schema config and unpaused in one change gets the schema "
+      "config first", needs=("connect-card",))
+def unpause_order(run: Run) -> str:
+    # The card connection cannot sync while nobody completed its card, so unpausing it loads nothing.
+    connection_id = run.ids["card"]
+    inputs = {**run.program["card"], "paused": False,
+              "schema_config": {"tables": {"list_user_history": {"enabled": False}}}}
+    run.declare("card", inputs)
+    mark = run.guard.mark()
+    run.up()
+    writes = [e for e in run.writes(mark) if e.names(connection_id)]
+    schema = [i for i, e in enumerate(writes) if e.path.endswith("/schemas")]
+    unpause = [i for i, e in enumerate(writes) if "paused=False" in e.note]
+    check(schema and unpause, f"expected a schema config write and an unpause, saw {described(writes)}")
+    check(schema[0] < unpause[0], f"unpaused before its schema config was written: {described(writes)}")
+    data = run.connection("card")
+    check(data.get("paused") is False, "the connection is still paused")
+    held = declared_items_held(run.api.schema_config(connection_id).data, run.source_schema)[1].split(",")[0]
+    check(held.endswith("False"), f"Fivetran holds {held}")
+    return "schema config written, then unpaused"

@@ -31,7 +31,7 @@ from .target import Target, resolve
 _MODULES = (lifecycle, features, schema_read, probes)
 ORDER = ("preflight", "validation", "create", "schema-config", "schema-read", "no-change", "update", "drift",
          "resync", "resync-tables", "replace", "adoption-refused", "adoption", "failing-key-create",
-         "failing-key-warn", "key-rollback", "connect-card", "no-change-all", "api-probes", "delete")
+         "failing-key-warn", "key-rollback", "connect-card", "unpause-order", "no-change-all", "api-probes", "delete")
 EXIT_INTERRUPTED = 130
 
 
