@@ -203,7 +203,9 @@ def update(run: Run) -> str:
     run.answer("patch-merge", f"keys not sent {'kept' if kept else 'lost'}; the key sent as null "
                               f"{'cleared' if cleared else 'kept: ' + str(config.get('historical_sync_limit_date'))}",
                same=kept and cleared)
-    return f"one PATCH of {writes[0].note or 'the changes'}; id unchanged"
+    sent = [f for f in writes[-1].note.split(",") if f not in ("run_setup_tests", "trust_certificates",
+                                                                "trust_fingerprints")]
+    return f"PATCH of {', '.join(sent)} only; id unchanged"
 
 
 @step("drift", "a change made outside Pulumi shows in a refreshed preview, and `up` puts it back",

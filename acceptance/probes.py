@@ -38,6 +38,7 @@ class Probe:
 def api_probes(run: Run) -> str:
     made = run.api.create({"service": "iterable", "group_id": run.group_id, "paused": True, "run_setup_tests": False,
                            "destination_schema_names": "FIVETRAN_NAMING",
+                           "connect_card_config": {"redirect_uri": "https://example.com/fivetran-probe-done"},
                            "config": {"schema": run.names.schema("probe"), "api_key": run.key}})
     connection_id = run.ids["probe"] = str(made["id"])
     run.guard.learn(connection_id)
@@ -97,10 +98,23 @@ def api_probes(run: Run) -> str:
     check(run.api.delete(connection_id), f"the probe connection {connection_id} was not there to delete")
     run.gone.add(connection_id)
     gone, again = probe.get(), run.api.call("DELETE", probe.path, retry=False)
+    _create_rules(run, made)
     run.answer("missing-connection", f"GET {_status(gone)}; DELETE {_status(again)}",
                same=gone.status == again.status == 404 and str(gone.code).startswith("NotFound_")
                and str(again.code).startswith("NotFound_"))
     return "asked on a connection of the run's own, deleted again"
+
+
+def _create_rules(run: Run, made: dict[str, Any]) -> None:
+    """A create with the mask for a key (after the probe connection is gone, so its schema is free again)."""
+    masked = run.api.call("POST", "/connections", {
+        "service": "iterable", "group_id": run.group_id, "paused": True, "run_setup_tests": False,
+        "config": {"schema": run.names.schema("probe"), "api_key": "******"}}, retry=False)
+    if masked.ok:  # accepted after all: it is the run's, and goes at once
+        run.api.delete(str(masked.data.get("id")))
+    card = "a card issued" if (made.get("connect_card") or {}).get("uri") else "no card"
+    run.answer("create-rules", f"mask as key: {_status(masked)}; key and card: {card}",
+               same=masked.status == 400 and card == "a card issued")
 
 
 def _schedule(run: Run, probe: Probe) -> None:

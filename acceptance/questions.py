@@ -103,6 +103,8 @@ QUESTIONS: tuple[Question, ...] = (
              "merged by top-level key; null clears", step="update", depends=True),
     Question("masked-key", "config.api_key sent as the mask `******` in a PATCH", "keeps the stored key",
              step="api-probes"),
+    Question("create-rules", "a create with the mask `******` as key; a create with both a key and a Connect Card",
+             "400; accepted, with a card", step="api-probes"),
     Question("create-only-card", "connect_card_config in a PATCH", "400 (use the connect-card endpoint)",
              step="api-probes"),
     Question("card-token-reuse", "a Connect Card token after its card was completed", "stays valid",

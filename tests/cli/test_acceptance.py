@@ -162,6 +162,24 @@ def test_passes_leaves_nothing_and_never_touches_another_connection(account: Acc
     print(f"acceptance run against the emulator: {took:.1f} s, {len(log)} requests")
 
 
+def test_without_a_working_iterable_key_only_the_steps_that_need_one_are_skipped(account: Account,
+                                                                                  tmp_path: Path) -> None:
+    env = environment(account, tmp_path)
+    del env["ACCEPTANCE_ITERABLE_API_KEY"]
+    account.script_starts()
+    done = run_script("--group", GROUP, env=env)
+    lines = done.stdout.splitlines()
+    skipped = {line.split()[1] for line in lines if line.startswith("skipped ")}
+    assert skipped == {"schema-read", "resync", "resync-tables", "key-rollback"}, done.stdout
+    assert all("ACCEPTANCE_ITERABLE_API_KEY" in line for line in lines if line.startswith("skipped "))
+    failed = [line.split()[1:] for line in lines if line.startswith("failed ")]
+    assert not [f for f in failed if TOLERATED.get(f[0], "\0") not in " ".join(f)], done.stdout
+    assert lines[-1] == f"acceptance: {STEPS - 4 - len(failed)} passed, {len(failed)} failed, 4 skipped"
+    assert "left behind: nothing" in lines
+    assert account.naming_theirs(account.sent()) == []
+    assert account.connection_ids() == account.their_ids()
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_run_cleans_up_and_says_so(account: Account, tmp_path: Path, stop: signal.Signals) -> None:
     before = account.snapshot()
