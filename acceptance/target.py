@@ -84,6 +84,7 @@ def start_emulator(group_id: str, notes: list[str]) -> Target:
          "--api-secret", secret, "--group", f"{group_id}:Acceptance group"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,  # a Ctrl-C in the terminal must not stop it before the run has cleaned up
     )
     assert process.stdout is not None
     first = process.stdout.readline().strip()
