@@ -15,7 +15,7 @@ import sys
 from .cleanup import clean_group, cleanup_pattern
 from .fivetran import ApiError, FivetranApi
 from .guard import Guard, Rules
-from .run import run_suite
+from .run import EXIT_INTERRUPTED, Interrupted, run_suite
 from .target import TargetError, resolve
 
 EXIT_REFUSED = 2
@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     except (TargetError, ValueError) as error:
         print(f"acceptance: {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except RuntimeError as error:  # the run could not be set up (no Pulumi CLI, a stack that would not start)
+        print(f"acceptance: could not start: {error}. Nothing was created.", file=sys.stderr)
+        return EXIT_REFUSED
+    except Interrupted as signal_name:  # before the run had started anything
+        print(f"acceptance: interrupted by {signal_name} before it started; nothing was created.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def cleanup(group_id: str, run: str | None, max_requests: int) -> int:

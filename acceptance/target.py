@@ -87,11 +87,14 @@ def start_emulator(group_id: str, notes: list[str]) -> Target:
         start_new_session=True,  # a Ctrl-C in the terminal must not stop it before the run has cleaned up
     )
     assert process.stdout is not None
-    first = process.stdout.readline().strip()
-    if not first.startswith("http"):
+    try:
+        first = process.stdout.readline().strip()
+        if not first.startswith("http"):
+            raise TargetError("the local Fivetran emulator did not start (is the fivetran-emulator package installed?)")
+    except BaseException:  # also an interruption while it starts: never leave it running
         process.kill()
         process.wait()
-        raise TargetError("the local Fivetran emulator did not start (is the fivetran-emulator package installed?)")
+        raise
     stdout = process.stdout
     threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()  # never let its pipe fill
     from fivetran_emulator import __version__ as emulator_version
