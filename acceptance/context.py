@@ -18,7 +18,7 @@ from .questions import Answers
 
 SUITE_PREFIX = "pulumi_acc_"
 RUN_ID_LENGTH = 8
-ROLES = ("main", "v2", "adopt", "badfail", "badwarn", "card", "probe", "invalid")
+ROLES = ("main", "v2", "adopt", "badfail", "badwarn", "card", "naming", "probe", "invalid")
 RUN_ID = re.compile(rf"[a-z0-9]{{{RUN_ID_LENGTH}}}")
 
 

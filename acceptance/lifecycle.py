@@ -263,6 +263,41 @@ def replace(run: Run) -> str:
     return f"{old} replaced by {new}, created first, with its schema config"
 
 
+@step("replace-naming", "a new destination_schema_names replaces the connection: the old one deleted first, since "
+      "the new one keeps its group and schema", needs=("preflight",))
+def replace_naming(run: Run) -> str:
+    # Authorized through a Connect Card nobody completes, so neither connection can ever sync.
+    card = {"redirect_uri": "https://example.com/fivetran-connect-card-done"}
+    inputs = {"group_id": run.group_id, "paused": True, "config": {"schema": run.names.schema("naming")},
+              "connect_card_config": card, "destination_schema_names": "SOURCE_NAMING"}
+    run.declare("naming", inputs)
+    run.up()
+    old = run.ids["naming"] = str(outputs_of(run, "naming")["connection_id"])
+    run.declare("naming", {**inputs, "destination_schema_names": "FIVETRAN_NAMING"})
+    preview = run.preview()
+    ops = preview.ops("naming")
+    check("replace" in ops, f"the preview plans {ops}, not a replacement")
+    said = " ".join(preview.messages)
+    check("deleted first" in said, "the preview did not warn that the old connection is deleted first")
+    mark = run.guard.mark()
+    result = run.project.up()
+    writes = run.writes(mark)
+    deleted = [i for i, e in enumerate(writes) if e.method == "DELETE" and e.names(old)]
+    created = [i for i, e in enumerate(writes) if e.method == "POST" and e.path == "/v1/connections"]
+    if deleted:
+        run.gone.add(old)
+    recreated = result.ok and bool(created)
+    run.answer("recreate-after-delete", "accepted" if recreated else f"refused: {run.errors(result)}",
+               same=recreated)
+    check(result.ok, f"`pulumi up` failed: {run.errors(result)}")
+    check(deleted and created and deleted[0] < created[0], f"not deleted before created: {described(writes)}")
+    new = run.ids["naming"] = str(outputs_of(run, "naming")["connection_id"])
+    check(new != old and run.api.connection(old) is None, f"the old connection {old} is still there")
+    naming = run.connection("naming").get("destination_schema_names")
+    check(naming == "FIVETRAN_NAMING", f"Fivetran holds destination_schema_names {naming!r}")
+    return f"{old} deleted, then {new} created with FIVETRAN_NAMING"
+
+
 @step("delete", "`pulumi destroy` deletes every connection, and nothing with the run's prefix is left",
       needs=("create",))
 def delete(run: Run) -> str:

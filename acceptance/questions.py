@@ -86,6 +86,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question("headers", "an unacceptable Accept; a body that is not JSON", "406; 415", step="api-probes"),
     Question("duplicate-schema", "a second connection with a schema taken in the group", "409 Conflict",
              step="adoption-refused", depends=True),
+    Question("recreate-after-delete", "a new connection with the group and schema of one just deleted",
+             "accepted at once", step="replace-naming", depends=True),
     Question("service-version", "service_version of an Iterable connection", "1", step="create"),
     Question("daily-sync-time", "daily_sync_time when sync_frequency is not 1440", "null", step="create"),
     Question("iterable-defaults", "the Iterable config Fivetran fills in for what is not sent",

@@ -30,7 +30,7 @@ from .target import Target, resolve
 # The step modules register their steps on import; this is the order they run in.
 _MODULES = (lifecycle, features, schema_read, probes)
 ORDER = ("preflight", "validation", "create", "schema-config", "schema-read", "no-change", "update", "drift",
-         "resync", "resync-tables", "replace", "adoption-refused", "adoption", "failing-key-create",
+         "resync", "resync-tables", "replace", "replace-naming", "adoption-refused", "adoption", "failing-key-create",
          "failing-key-warn", "key-rollback", "connect-card", "unpause-order", "no-change-all", "api-probes", "delete")
 EXIT_INTERRUPTED = 130
 
