@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.committed import committed_text
 from tests.support.emulator import REPO_ROOT, Emulator, start_emulator
 from tests.support.pulumi_cli import PulumiCli
 
@@ -87,7 +88,7 @@ pulumi.export("package_file", pulumi_fivetran_iterable.__file__)
 def pinned_dependencies() -> str:
     """The repository's pins as pip constraints: the new venv gets the versions the suite tests (from pip's
     cache), while the wheels still declare their own ranges."""
-    lines = (REPO_ROOT / "requirements.txt").read_text().splitlines()
+    lines = committed_text("requirements.txt").splitlines()
     return "\n".join(line for line in lines if "==" in line and not line.startswith("#")) + "\n"
 
 
