@@ -65,8 +65,9 @@ def test_dev_pulumi_refuses_every_other_stack_in_every_form(tmp_path: Path) -> N
     stacks = clone.run("pulumi stack ls --json", PULUMI_BACKEND_URL=backend.as_uri(), **DEV_ENV)
     assert [s["name"] for s in json.loads(stacks.stdout)] == ["dev"], stacks.stdout
     assert clone.changed_files() == []  # no stack file written, in particular stacks/Pulumi.prod.yaml
-    assert not any(REAL_KEY in path.read_text(errors="replace") for path in clone.root.rglob("*")
-                   if path.is_file() and "venv" not in path.parts and ".tools" not in path.parts)
+    made_here = [path for path in clone.root.rglob("*") if path.is_file() and "venv" not in path.parts
+                 and ".tools" not in path.parts and str(path.relative_to(clone.root)) not in clone.committed]
+    assert made_here and not any(REAL_KEY in path.read_text(errors="replace") for path in made_here)
 
 
 def test_the_refusal_says_why_and_what_to_do(tmp_path: Path) -> None:
