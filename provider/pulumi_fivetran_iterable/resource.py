@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         SchemaConfigOutputs,
         SetupTestResult,
     )
+from .program_check import check_declared
 from .provider import COMPUTED_OUTPUTS, SECRET_OUTPUTS, IterableConnectionProvider
 from .registration import register_dynamic
 
@@ -86,6 +87,8 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
     def __init__(self, resource_name: str, args: IterableConnectionArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         declared = args.to_props()
+        # Every problem of every connection in one preview: the engine stops at the first failed check.
+        check_declared(f"pulumi-python:{type(self)._resource_type_name}", resource_name, declared, opts)
         # Output attributes: what Fivetran computes, and the declared inputs (read back as the state holds them).
         # An input left out is not registered: Pulumi makes several Output objects and tasks per registered
         # property, which with every input registered was a third of a program's time. It reads as its default

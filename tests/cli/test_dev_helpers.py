@@ -200,8 +200,9 @@ def test_an_emulator_another_clone_started_is_never_used_nor_stopped(clone: Clon
     try:
         refused = clone.run(clone.quickstart)
         assert refused.returncode != 0
-        assert (f"port {clone.port} is served by a Fivetran emulator that this clone did not start "
-                f"(pid {other.process.pid}, data: {tmp_path / 'other-clone.db'})") in refused.stderr, transcript(refused)
+        said = (f"port {clone.port} is served by a Fivetran emulator that this clone did not start "
+                f"(pid {other.process.pid}, data: {tmp_path / 'other-clone.db'})")
+        assert said in refused.stderr, transcript(refused)
         assert other.requests() == []  # nothing of this clone reached it
 
         assert clone.run("scripts/emulator status").returncode != 0
