@@ -51,15 +51,17 @@ class IterableConnectionError(Exception):
 
 
 class GroupNotFoundError(IterableConnectionError):
-    pass
+    """The connection's `group_id` names no destination group of the account."""
 
 
 class ConnectionExistsError(IterableConnectionError):
-    pass
+    """The group already holds a connection with this schema that the program did not create: set
+    `adopt_existing` to take it over (or it cannot be adopted, and the message says why)."""
 
 
 class SetupTestsFailedError(IterableConnectionError):
-    pass
+    """Fivetran's setup tests failed under `setup_test_policy: fail`: the create was undone or the update rolled
+    back (or, where a previous key cannot be restored, the message says what the connection holds now)."""
 
 
 @dataclass(frozen=True)
