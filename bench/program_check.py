@@ -8,7 +8,8 @@ among them) into the program process, and per connection, one pass of the rules.
 
 1. `pulumi preview` of a user's own program declaring N new, valid connections (no refresh, no API request),
    alternately as shipped and with the check switched off by the program's first line, same CLI, backend and
-   venv: seconds of each (median of the rounds) and their ratio.
+   venv: seconds of each and the CPU seconds of all the processes it ran (medians of the rounds), and their
+   ratios. On a busy machine the CPU ratio is the steadier one.
 2. In a fresh Python: `import pulumi_fivetran_iterable` alone, and followed by the rules' import (the one-time
    cost), median of 7 each; and the rules' time per connection on the benchmark's connections.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -78,19 +80,32 @@ def preview_ratio(tmp: Path, count: int, rounds: int) -> dict[str, Any]:
             cli.run("preview", "--refresh=false").check()  # warm caches, not measured
             projects[variant] = cli
         seconds: dict[str, list[float]] = {variant: [] for variant in projects}
+        cpu: dict[str, list[float]] = {variant: [] for variant in projects}
         for round_ in range(rounds):
             order = list(projects) if round_ % 2 == 0 else list(reversed(projects))
             for variant in order:
+                before = _children_cpu()
                 result = projects[variant].run("preview", "--refresh=false").check()
+                cpu[variant].append(_children_cpu() - before)
                 if f"+ {count + 1} to create" not in result.stdout.replace("    ", " "):
                     raise AssertionError(f"{variant}: not a preview of {count} creates:\n{result.stdout[-600:]}")
                 seconds[variant].append(result.duration_s)
             log(f"  round {round_ + 1}: " + ", ".join(f"{v} {s[-1]:.2f} s" for v, s in seconds.items()))
         assert emulator.requests() == [], "a preview of new connections sends no request"
     checked, unchecked = (statistics.median(seconds[v]) for v in ("checked", "unchecked"))
+    checked_cpu, unchecked_cpu = (statistics.median(cpu[v]) for v in ("checked", "unchecked"))
     return {"connections": count, "rounds": rounds, "checked_s": round(checked, 3),
             "unchecked_s": round(unchecked, 3), "ratio": round(checked / unchecked, 3),
+            "checked_cpu_s": round(checked_cpu, 3), "unchecked_cpu_s": round(unchecked_cpu, 3),
+            "cpu_ratio": round(checked_cpu / unchecked_cpu, 3),
             "all_s": {v: [round(s, 3) for s in values] for v, values in seconds.items()}}
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of every finished child process and its children: the CLI, the engine's
+    plugins, the program and the provider."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def import_and_rules(count: int) -> dict[str, Any]:
@@ -150,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
                   "minutes": round((time.monotonic() - started) / 60, 1)}
     print(json.dumps(report, indent=2))
     print(f"preview of {preview['connections']} connections: {preview['checked_s']:.2f} s checked / "
-          f"{preview['unchecked_s']:.2f} s unchecked = {preview['ratio']:.3f}; rules: import "
+          f"{preview['unchecked_s']:.2f} s unchecked = {preview['ratio']:.3f} (CPU of every process: "
+          f"{preview['checked_cpu_s']:.2f} / {preview['unchecked_cpu_s']:.2f} s = {preview['cpu_ratio']:.3f}); "
+          "rules: import "
           f"{report['import']['rules_import_ms']} ms once (the package itself {report['import']['package_import_ms']} "
           f"ms), {report['import']['rules_ms_per_connection']} ms per connection")
     return 0
