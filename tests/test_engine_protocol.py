@@ -192,7 +192,7 @@ def test_engine_a_rename_with_adopt_existing_keeps_the_connection(engine, emulat
     assert new_id == old_id
     engine.delete("old-name", old_id, old_outs, old_inputs)  # the engine deletes the old resource last
     assert [c["id"] for c in emulator.connections()] == [new_id]
-    assert "not deleted" in "".join(engine.printed)
+    assert "not deleted" in engine.printed_text("not deleted")
 
 
 def test_engine_the_current_fields_round_trip_without_a_diff(engine, emulator) -> None:
@@ -254,7 +254,8 @@ def test_engine_a_requested_resync_is_shown_in_preview_and_sent_once(engine, emu
     news = program(resync={"trigger": "2026-12-02", "tables": ["list_user_history"]})
     checked = engine.check("c", inputs, news)
     assert engine.diff("c", id_, outs, checked.inputs, inputs).changes == DIFF_SOME
-    assert "historical re-sync of the tables list_user_history" in "".join(engine.printed)
+    said = "historical re-sync of the tables list_user_history"
+    assert said in engine.printed_text(said)
     new_outs = engine.update("c", id_, outs, checked.inputs, inputs)
     again = engine.check("c", checked.inputs, news)
     assert engine.diff("c", id_, new_outs, again.inputs, checked.inputs).changes == DIFF_NONE

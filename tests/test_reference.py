@@ -4,7 +4,6 @@ fails until the reference is written again (`venv/bin/python tools/reference.py`
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass, fields
 from types import ModuleType
@@ -13,14 +12,11 @@ import pytest
 from pulumi_fivetran_iterable import args, enums, model, provider
 
 from tests.support.emulator import REPO_ROOT
+from tests.support.modules import module_at
 
 
 def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reference", REPO_ROOT / "tools" / "reference.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return module_at("tools/reference.py")
 
 
 def test_the_reference_is_what_the_code_says() -> None:
