@@ -81,6 +81,8 @@ def test_the_connect_card_journey_ends_connected(quickstarted: Clone) -> None:
     results = walk(quickstarted, lines)
     for result in results:
         assert result.returncode == 0, transcript(result)
+    # What the card's completion says to run next is the journey's next step.
+    assert lines[2].split("#")[0].strip() in results[1].stderr, transcript(results[1])
     links = json.loads(results[0].stdout)
     assert set(links) == {"product-events"} and links["product-events"].startswith("https://")
     shown = quickstarted.run("scripts/dev-pulumi stack output connections --json")
