@@ -8,8 +8,8 @@ among them) into the program process, and per connection, one pass of the rules.
 
 1. `pulumi preview` of a user's own program declaring N new, valid connections (no refresh, no API request),
    alternately as shipped and with the check switched off by the program's first line, same CLI, backend and
-   venv: seconds of each and the CPU seconds of all the processes it ran (medians of the rounds), and their
-   ratios. On a busy machine the CPU ratio is the steadier one.
+   venv: seconds of each, the CPU seconds of all the processes it ran and of the program process alone (medians
+   of the rounds), and their ratios. On a busy machine the CPU ratios are the steadier ones.
 2. In a fresh Python: `import pulumi_fivetran_iterable` alone, and followed by the rules' import (the one-time
    cost), median of 7 each; and the rules' time per connection on the benchmark's connections.
 """
@@ -37,6 +37,10 @@ from tests.support.emulator import REPO_ROOT, start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiCli  # noqa: E402
 
 OFF = "import pulumi_fivetran_iterable.resource as _r; _r.check_declared = lambda *args, **kwargs: None\n"
+# The program process's own CPU seconds, written where the benchmark says, when it ends.
+PROBE = ("import atexit, os, time\n"
+         "atexit.register(lambda: 'PROGRAM_CPU_OUT' in os.environ and\n"
+         "                open(os.environ['PROGRAM_CPU_OUT'], 'a').write(f'{time.process_time()}\\n'))\n")
 PROGRAM = '''\
 import pulumi
 from pulumi_fivetran_iterable import IterableConnection, IterableConnectionArgs
@@ -68,7 +72,7 @@ def preview_ratio(tmp: Path, count: int, rounds: int) -> dict[str, Any]:
             root.mkdir()
             (root / "Pulumi.yaml").write_text(f"name: {variant}\nruntime:\n  name: python\n  options:\n"
                                               "    virtualenv: venv\n")
-            (root / "__main__.py").write_text(first_line + PROGRAM.format(count=count))
+            (root / "__main__.py").write_text(PROBE + first_line + PROGRAM.format(count=count))
             (root / "venv").symlink_to(REPO_ROOT / "venv")
             cli = PulumiCli.in_tmp(root, tmp / f"{variant}-pulumi")
             cli.run("stack", "init", "dev").check()
@@ -85,6 +89,7 @@ def preview_ratio(tmp: Path, count: int, rounds: int) -> dict[str, Any]:
             order = list(projects) if round_ % 2 == 0 else list(reversed(projects))
             for variant in order:
                 before = _children_cpu()
+                os.environ["PROGRAM_CPU_OUT"] = str(tmp / f"{variant}-program-cpu.txt")
                 result = projects[variant].run("preview", "--refresh=false").check()
                 cpu[variant].append(_children_cpu() - before)
                 if f"+ {count + 1} to create" not in result.stdout.replace("    ", " "):
@@ -94,10 +99,14 @@ def preview_ratio(tmp: Path, count: int, rounds: int) -> dict[str, Any]:
         assert emulator.requests() == [], "a preview of new connections sends no request"
     checked, unchecked = (statistics.median(seconds[v]) for v in ("checked", "unchecked"))
     checked_cpu, unchecked_cpu = (statistics.median(cpu[v]) for v in ("checked", "unchecked"))
+    program = {v: statistics.median(float(x) for x in (tmp / f"{v}-program-cpu.txt").read_text().split())
+               for v in ("checked", "unchecked")}
     return {"connections": count, "rounds": rounds, "checked_s": round(checked, 3),
             "unchecked_s": round(unchecked, 3), "ratio": round(checked / unchecked, 3),
             "checked_cpu_s": round(checked_cpu, 3), "unchecked_cpu_s": round(unchecked_cpu, 3),
             "cpu_ratio": round(checked_cpu / unchecked_cpu, 3),
+            "program_cpu_s": {v: round(value, 3) for v, value in program.items()},
+            "program_cpu_ratio": round(program["checked"] / program["unchecked"], 3),
             "all_s": {v: [round(s, 3) for s in values] for v, values in seconds.items()}}
 
 
@@ -166,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report, indent=2))
     print(f"preview of {preview['connections']} connections: {preview['checked_s']:.2f} s checked / "
           f"{preview['unchecked_s']:.2f} s unchecked = {preview['ratio']:.3f} (CPU of every process: "
-          f"{preview['checked_cpu_s']:.2f} / {preview['unchecked_cpu_s']:.2f} s = {preview['cpu_ratio']:.3f}); "
+          f"{preview['checked_cpu_s']:.2f} / {preview['unchecked_cpu_s']:.2f} s = {preview['cpu_ratio']:.3f}; of the "
+          f"program: {preview['program_cpu_s']['checked']:.3f} / {preview['program_cpu_s']['unchecked']:.3f} s = "
+          f"{preview['program_cpu_ratio']:.3f}); "
           "rules: import "
           f"{report['import']['rules_import_ms']} ms once (the package itself {report['import']['package_import_ms']} "
           f"ms), {report['import']['rules_ms_per_connection']} ms per connection")
