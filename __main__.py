@@ -85,7 +85,7 @@ def refuse_the_dev_passphrase_for_a_real_account() -> None:
             "with a passphrase anyone can read. Nothing was sent. Open a fresh shell (or `unset "
             "PULUMI_CONFIG_PASSPHRASE PULUMI_BACKEND_URL`), `pulumi login` to your own backend, create the stack "
             f"again with your secrets provider (`pulumi stack init {STACK} --secrets-provider ...`) and set its "
-            "secrets again (README: Pointing at a real Fivetran account)"
+            "secrets again (docs/guide.md: A real Fivetran account)"
         )
 
 

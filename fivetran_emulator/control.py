@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from .store import Store
 
 ROUTES = Map(
     [
+        Rule("/__emulator/info", methods=["GET"], endpoint="info"),
         Rule("/__emulator/groups", methods=["POST"], endpoint="add_group"),
         Rule("/__emulator/requests", methods=["GET"], endpoint="requests"),
         Rule("/__emulator/faults", methods=["GET"], endpoint="list_faults"),
@@ -91,6 +93,12 @@ class Control:
             return json.loads(raw)
         except ValueError as error:
             raise invalid(f"The control request body is not valid JSON ({error}).") from None
+
+    def info(self, body: Any) -> tuple[int, Any]:
+        """`GET /__emulator/info`: which emulator answers here (its process id and data file), so a script that
+        finds a port taken can tell its own emulator from someone else's."""
+        db = self.app.settings.db
+        return 200, {"pid": os.getpid(), "db": os.path.abspath(db) if db else None}
 
     def add_group(self, body: Any) -> tuple[int, Any]:
         """`POST /__emulator/groups {"id", "name"}`: add (or rename) a destination group."""

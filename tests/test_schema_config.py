@@ -19,7 +19,7 @@ from tests.support.emulator import Emulator
 from tests.support.failures import by_path
 from tests.test_provider import checked, make_provider, program
 
-# The README's example: block the table that raises MAR, hash a PII column.
+# The user guide's example: block the table that raises MAR, hash a PII column.
 DECLARED = {"tables": {"list_user_history": {"enabled": False},
                        "user_history": {"columns": {"email": {"hashed": True}}}}}
 CANONICAL = {"tables": {"list_user_history": {"enabled": False},

@@ -39,13 +39,11 @@ from pulumi.runtime._serialization import _serialize
 from pulumi_fivetran_iterable import IterableConnectionProvider
 from pulumi_fivetran_iterable.group import DestinationGroupProvider
 
-from tests.support.emulator import REPO_ROOT
+from tests.support.committed import committed_text, copy_committed
 
 PROJECT = "iterable-connections"
 CONNECTION_TYPE = "pulumi-python:dynamic/fivetran:IterableConnection"
 GROUP_TYPE = "pulumi-python:dynamic/fivetran:DestinationGroup"
-DEV_STACK_FILE = REPO_ROOT / "stacks" / "Pulumi.dev.yaml"
-PROGRAM = REPO_ROOT / "__main__.py"
 
 # Plaintext stand-ins for the dev stack's ciphertext, distinctive enough to search for.
 FIVETRAN_SECRET = "ft-secret-canary-mock-93b1"
@@ -124,7 +122,7 @@ class ProgramRun:
 
 def dev_stack_config() -> dict[str, Any]:
     """The `config:` block of stacks/Pulumi.dev.yaml, parsed."""
-    return yaml.safe_load(DEV_STACK_FILE.read_text())["config"]
+    return yaml.safe_load(committed_text("stacks/Pulumi.dev.yaml"))["config"]
 
 
 def program_config(stack_config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
@@ -144,8 +142,9 @@ def program_config(stack_config: Mapping[str, Any]) -> tuple[dict[str, str], lis
 
 
 @pytest.fixture
-def run_program() -> Iterator[Any]:
-    """Run `__main__.py` under mocks with a given stack config; returns what the monitor saw."""
+def run_program(tmp_path: Path) -> Iterator[Any]:
+    """Run `__main__.py` (as committed) under mocks with a given stack config; returns what the monitor saw."""
+    program_file = copy_committed("__main__.py", tmp_path / "program" / "__main__.py")
 
     def run(stack_config: Mapping[str, Any]) -> ProgramRun:
         recorder = RecordingMocks()
@@ -158,7 +157,7 @@ def run_program() -> Iterator[Any]:
 
         @pulumi.runtime.test
         def program() -> Any:
-            runpy.run_path(str(PROGRAM), run_name="__main__")
+            runpy.run_path(str(program_file), run_name="__main__")
             root = runtime_settings.get_root_resource()
             exported = root.outputs.get("connections", {})  # type: ignore[union-attr]
             links = root.outputs.get("connect_card_uris", {})  # type: ignore[union-attr]
@@ -485,7 +484,7 @@ def test_every_problem_of_every_connection_is_reported_at_once(run_program: Any)
 
 def prod_template() -> dict[str, Any]:
     """The config of stacks/Pulumi.prod.yaml with the secrets its steps set (as plaintext stand-ins)."""
-    config = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
+    config = yaml.safe_load(committed_text("stacks/Pulumi.prod.yaml"))["config"]
     config["fivetran:apiKey"] = "ft-key"
     config["fivetran:apiSecret"] = "ft-secret"
     config[f"{PROJECT}:apiKeys"] = {"marketing": "k1", "marketing-eu": "k2"}

@@ -487,8 +487,9 @@ class FivetranClient:
     def _unreachable_hint(self) -> str:
         where = urlsplit(self.credentials.base_url)
         if where.hostname in ("127.0.0.1", "localhost", "::1"):
-            return (f"nothing answers at {where.netloc}: fivetran:apiUrl points at this machine, so if it is a local "
-                    "Fivetran emulator, start it first")
+            return (f"nothing answers at {where.netloc}: the API URL (fivetran:apiUrl or FIVETRAN_API_URL) points at "
+                    "this machine, so if it is a local Fivetran emulator, start it first (the quick start's: "
+                    "scripts/emulator start)")
         return f"check that {where.netloc} is reachable"
 
     def _describe(self, exc: requests.RequestException) -> tuple[bool | None, str]:

@@ -29,7 +29,7 @@ CLOCK_TOLERANCE_S = 2.0
 
 
 class GroupNotFoundError(IterableConnectionError):
-    """The destination group does not exist; the message says how to find the right id."""
+    """The connection's `group_id` names no destination group of the account."""
 
 
 @dataclass(frozen=True)

@@ -108,8 +108,11 @@ class DestinationGroup(dynamic.Resource, module="fivetran", name="DestinationGro
 
     if TYPE_CHECKING:  # for type checkers only (see IterableConnection)
         name: pulumi.Output[str]
+        """The group's name, as looked up."""
         group_id: pulumi.Output[str]
+        """The group's id: pass it to `IterableConnectionArgs(group_id=...)`."""
         created_at: pulumi.Output[str]
+        """When the group was created in Fivetran."""
 
     def __init__(self, resource_name: str, name: pulumi.Input[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:

@@ -53,15 +53,19 @@ WRITE_ORDER = (
 
 
 class ConnectionExistsError(IterableConnectionError):
-    pass
+    """The group already holds a connection with this schema that the program did not create: set
+    `adopt_existing` to take it over (or it cannot be adopted, and the message says why)."""
 
 
 class SetupTestsFailedError(IterableConnectionError):
-    pass
+    """Fivetran's setup tests failed under `setup_test_policy: fail`: the create was undone or the update rolled
+    back (or, where something could not be put back, the message says what the connection holds now)."""
 
 
 class KeyWouldBeLostError(IterableConnectionError):
-    """A change would replace a working key that could not be put back, under `setup_test_policy: fail`."""
+    """Under `setup_test_policy: fail`, a change would replace a working key that only Fivetran holds (entered in a
+    Connect Card, or there when the connection was adopted), which could not be put back should the new key fail:
+    nothing was sent. Set `warn` to make the change anyway, or leave the key source as it is."""
 
 
 @dataclass(frozen=True)

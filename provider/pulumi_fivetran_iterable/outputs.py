@@ -11,20 +11,29 @@ from typing import TypedDict
 class ConnectionStatus(TypedDict, total=False):
     """`status`: where the connection stands in Fivetran."""
 
-    setup_state: str  # incomplete | connected | broken
-    sync_state: str  # scheduled | syncing | paused | rescheduled
-    update_state: str  # on_schedule | delayed
+    setup_state: str
+    """`incomplete` (no key yet, for example a Connect Card not completed), `connected` or `broken`."""
+    sync_state: str
+    """`scheduled`, `syncing`, `paused` or `rescheduled`."""
+    update_state: str
+    """`on_schedule` or `delayed`."""
     is_historical_sync: bool
+    """Whether the current or next sync is a historical one (the first, or a re-sync)."""
     tasks: list[dict[str, str]]
+    """What Fivetran asks someone to do for the connection (`code`, `message`)."""
     warnings: list[dict[str, str]]
+    """Fivetran's warnings about the connection (`code`, `message`)."""
 
 
 class SetupTestResult(TypedDict):
     """One of `setup_tests`: a Fivetran setup test and how it ended."""
 
     title: str
-    status: str  # PASSED | FAILED | JOB_FAILED | WARNING | SKIPPED
+    """The test's name, as Fivetran shows it."""
+    status: str
+    """`PASSED`, `FAILED`, `JOB_FAILED`, `WARNING` or `SKIPPED`."""
     message: str
+    """What the test found (empty when it passed)."""
 
 
 class IterableConfigOutputs(TypedDict, total=False):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         SchemaConfigOutputs,
         SetupTestResult,
     )
+from .program_check import check_declared
 from .provider import COMPUTED_OUTPUTS, SECRET_OUTPUTS, IterableConnectionProvider
 from .registration import register_dynamic
 
@@ -43,17 +44,31 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
     if TYPE_CHECKING:
         # Computed by Fivetran.
         connection_id: pulumi.Output[str]
+        """Fivetran's id of the connection (also the resource's id)."""
         service: pulumi.Output[str]
+        """Always `iterable`."""
         service_version: pulumi.Output[int]
+        """The version of Fivetran's Iterable connector that the connection runs."""
         schema: pulumi.Output[str]
+        """The destination schema, as Fivetran names the connection's schema (`config.schema`)."""
         connected_by: pulumi.Output[str]
+        """The id of the Fivetran user (or API key) that created the connection."""
         created_at: pulumi.Output[str]
+        """When Fivetran created the connection (RFC 3339, UTC)."""
         succeeded_at: pulumi.Output[str | None]
+        """When the last sync succeeded, if one has."""
         failed_at: pulumi.Output[str | None]
+        """When the last sync failed, if one has."""
         webhook_endpoint: pulumi.Output[str]
+        """The URL to register in Iterable (Integrations > System Webhooks), so events reach Fivetran as they happen."""
         project_type: pulumi.Output[str | None]
+        """The Iterable project's type, as Fivetran reads it (read-only)."""
         connect_card_uri: pulumi.Output[str | None]
+        """The Connect Card's link, for the Iterable account owner to enter the key (a secret: whoever holds it can set
+        the key). Only with `connect_card_config`."""
         webhook_secret: pulumi.Output[str | None]
+        """The secret Iterable's System Webhook authenticates with (a secret). Only with `config.webhook_auth_type`
+        `Basic` or `OAuth2`."""
         # The inputs, echoed.
         group_id: pulumi.Output[str]
         paused: pulumi.Output[bool]
@@ -75,7 +90,9 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
         adopt_existing: pulumi.Output[bool]
         setup_test_policy: pulumi.Output[str]
         status: pulumi.Output[ConnectionStatus]
+        """Where the connection stands in Fivetran."""
         setup_tests: pulumi.Output[list[SetupTestResult]]
+        """The setup tests of the last run that had any: each one's title, status and message."""
         config: pulumi.Output[IterableConfigOutputs]
         destination_configuration: pulumi.Output[DestinationConfigurationOutputs | None]
         connect_card_config: pulumi.Output[ConnectCardConfigOutputs | None]
@@ -87,6 +104,8 @@ class IterableConnection(dynamic.Resource, module="fivetran", name="IterableConn
     def __init__(self, resource_name: str, args: IterableConnectionArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         declared = args.to_props()
+        # Every problem of every connection in one preview: the engine stops at the first failed check.
+        check_declared(f"pulumi-python:{type(self)._resource_type_name}", resource_name, declared, opts)
         # Output attributes: what Fivetran computes, and the declared inputs (read back as the state holds them).
         # An input left out is not registered: Pulumi makes several Output objects and tasks per registered
         # property, which with every input registered was a third of a program's time. It reads as its default

@@ -1,12 +1,16 @@
-"""The README's journeys, walked as a new user walks them: in a fresh copy of the repository, after the quick
-start, running the commands of the README's code blocks marked `<!-- journey: NAME -->` exactly as they stand
-(placeholders such as `<your backend>` filled in), then checking what they did.
+"""The docs' journeys, walked as a new user walks them: in a fresh clone of the repository, after the quick start,
+running the commands of every code block marked `<!-- journey: NAME -->` (found by name in the committed README,
+docs/ or any other Markdown file) exactly as they stand (placeholders such as `<your backend>` filled in), then
+checking what they did.
 
 - connect-card: from `up` through the card's completion to `setup_state: connected`;
 - clean-up: after the emulator was stopped first, the documented clean-up removes everything;
+- another-port: a fresh clone on a machine where port 18765 is taken follows the docs to a finished quick start and
+  a clean clean-up, without editing any tracked file;
 - prod: after the dev quick start, in the same shell; the prod stack's secrets are not readable with the dev
   passphrase, and its template placeholders are refused by `preview`, each named; with the dev passphrase
-  exported by hand, `preview` refuses the stack before anything is sent.
+  exported by hand, `preview` refuses the stack before anything is sent;
+- dashboard (the emulator's README): changes made "in the Fivetran dashboard" show as drift and `up` repairs them.
 
 And one `preview` of a stack with three invalid connections names all three, without a Python traceback.
 """
@@ -15,29 +19,36 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.clone import Clone
-from tests.support.emulator import REPO_ROOT, Emulator
+from tests.support.clone import DEFAULT_PORT, Clone, free_port
+from tests.support.committed import committed_paths, committed_text
+from tests.support.emulator import Emulator
 from tests.support.stack import StackProject, connection
 
 pytestmark = pytest.mark.cli
 
 FIVETRAN_SECRET = "ft-secret-canary-journey-prod-77e3"
 PROD_PASSPHRASE = "the-teams-own-prod-passphrase"
+MARKER = "<!-- journey: {} -->\n```sh\n(.*?)\n```"
+
+
+def journey_block(name: str) -> str:
+    """The code block marked `<!-- journey: NAME -->`, wherever it is in the committed Markdown files."""
+    found = [match[1] for path in committed_paths(".") if path.endswith(".md")
+             for match in [re.search(MARKER.format(re.escape(name)), committed_text(path), re.S)] if match]
+    assert len(found) == 1, f"{len(found)} journeys named '{name}' in the committed Markdown files"
+    return found[0]
 
 
 def journey(name: str) -> list[str]:
-    """The command lines of the code block marked `<!-- journey: NAME -->` in the README or a guide in docs/."""
-    for page in (REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))):
-        found = re.search(rf"<!-- journey: {re.escape(name)} -->\n```sh\n(.*?)\n```", page.read_text(), re.S)
-        if found:
-            return [line for line in found[1].splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    raise AssertionError(f"neither the README nor docs/ has a journey '{name}'")
+    """The command lines of the journey NAME (comment lines left out)."""
+    return [line for line in journey_block(name).splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 def walk(clone: Clone, lines: list[str], fill: dict[str, str] | None = None, **env: str
@@ -59,10 +70,10 @@ def transcript(result: subprocess.CompletedProcess[str]) -> str:
 @pytest.fixture
 def quickstarted(tmp_path: Path) -> Iterator[Clone]:
     clone = Clone.make(tmp_path / "clone")
-    first = clone.run("./scripts/quickstart")
+    first = clone.run(clone.quickstart)
     assert first.returncode == 0, transcript(first)
     yield clone
-    clone.stop()
+    clone.run("./scripts/quickstart --clean")
 
 
 def test_the_connect_card_journey_ends_connected(quickstarted: Clone) -> None:
@@ -70,6 +81,8 @@ def test_the_connect_card_journey_ends_connected(quickstarted: Clone) -> None:
     results = walk(quickstarted, lines)
     for result in results:
         assert result.returncode == 0, transcript(result)
+    # What the card's completion says to run next is the journey's next step.
+    assert lines[2].split("#")[0].strip() in results[1].stderr, transcript(results[1])
     links = json.loads(results[0].stdout)
     assert set(links) == {"product-events"} and links["product-events"].startswith("https://")
     shown = quickstarted.run("scripts/dev-pulumi stack output connections --json")
@@ -114,8 +127,37 @@ def test_clean_up_after_the_emulator_was_stopped(quickstarted: Clone) -> None:
     assert not (root / ".pulumi-state").exists() and not (root / ".quickstart").exists()
     assert (root / "stacks" / "Pulumi.dev.yaml").is_file(), "the dev stack's file is the repository's"
     assert quickstarted.run("scripts/emulator status").returncode != 0
-    again = quickstarted.run("./scripts/quickstart")  # and the quick start works again from scratch
+    again = quickstarted.run(quickstarted.quickstart)  # and the quick start works again from scratch
     assert again.returncode == 0, transcript(again)
+    assert quickstarted.changed_files() == []
+
+
+def test_a_fresh_clone_with_port_18765_taken_follows_the_docs_to_a_clean_clean_up(tmp_path: Path) -> None:
+    holder = socket.socket()
+    try:
+        try:  # some program holds 18765 (or something already does)
+            holder.bind(("127.0.0.1", DEFAULT_PORT))
+            holder.listen()
+        except OSError:
+            pass
+        clone = Clone.make(tmp_path / "clone")
+        first = clone.run("./scripts/quickstart")  # the README's first command
+        assert first.returncode != 0
+        assert f"port {DEFAULT_PORT} is" in first.stderr and "./scripts/quickstart --port PORT" in first.stderr, \
+            transcript(first)
+        assert "docs/guide.md" in first.stderr
+
+        port = str(free_port())  # the docs' example port may be taken here too: any free one, as they say
+        results = walk(clone, [line.replace("18766", port) for line in journey("another-port")])
+        for result in results:
+            assert result.returncode == 0, transcript(result)
+        assert "Outputs of the dev stack:" in results[0].stdout
+        assert not (clone.root / ".pulumi-state").exists() and not (clone.root / ".quickstart").exists()
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", int(port))) != 0, "the emulator still serves"
+        assert clone.changed_files() == [], "the docs' way needs no edit of a tracked file"
+    finally:
+        holder.close()
 
 
 def prod_fill(clone: Clone) -> dict[str, str]:
@@ -166,6 +208,20 @@ def test_the_prod_journey_refuses_the_dev_passphrase(quickstarted: Clone) -> Non
     assert "Open a fresh shell" in output
     refused = quickstarted.run("scripts/dev-pulumi preview -s prod")
     assert refused.returncode != 0 and "works on the dev stack only" in refused.stderr
+
+
+def test_playing_the_fivetran_dashboard_shows_as_drift_and_up_repairs_it(quickstarted: Clone) -> None:
+    block = journey_block("dashboard")
+    *changes, up = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    assert up.startswith("scripts/dev-pulumi up")
+    played = quickstarted.run("set -e\n" + "\n".join(changes))  # one shell: the block sets variables
+    assert played.returncode == 0, transcript(played)
+    assert re.search(r"~ sync_frequency +: 1440 => 60", played.stdout), played.stdout
+    assert re.search(r"~ hashed +: false => true", played.stdout), played.stdout
+    repaired = quickstarted.run(up)
+    assert repaired.returncode == 0, transcript(repaired)
+    again = quickstarted.run("scripts/dev-pulumi preview --expect-no-changes")
+    assert again.returncode == 0, transcript(again)
 
 
 def test_one_preview_names_every_invalid_connection(tmp_path: Path, emulator: Emulator) -> None:

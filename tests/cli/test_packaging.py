@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.emulator import REPO_ROOT, Emulator, start_emulator
+from tests.support.emulator import Emulator, start_emulator
 from tests.support.pulumi_cli import PulumiCli
+from tests.support.wheels import install_wheels
 
 pytestmark = pytest.mark.cli
 
@@ -84,13 +83,6 @@ pulumi.export("package_file", pulumi_fivetran_iterable.__file__)
 '''
 
 
-def pinned_dependencies() -> str:
-    """The repository's pins as pip constraints: the new venv gets the versions the suite tests (from pip's
-    cache), while the wheels still declare their own ranges."""
-    lines = (REPO_ROOT / "requirements.txt").read_text().splitlines()
-    return "\n".join(line for line in lines if "==" in line and not line.startswith("#")) + "\n"
-
-
 @dataclass
 class UserProject:
     root: Path
@@ -102,25 +94,11 @@ class UserProject:
 @pytest.fixture(scope="module")
 def user_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UserProject]:
     tmp = tmp_path_factory.mktemp("packaging")
-    dist = tmp / "dist"
-    # Built from copies: a build leaves build/ and *.egg-info next to the sources it builds.
-    sources = [shutil.copytree(REPO_ROOT / name, tmp / "src" / name, ignore=shutil.ignore_patterns(
-        "build", "*.egg-info", "__pycache__")) for name in ("provider", "fivetran_emulator")]
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist),
-                    *map(str, sources)], check=True, capture_output=True, timeout=600)
-    wheels = sorted(dist.glob("*.whl"))
-    assert [w.name.split("-")[0] for w in wheels] == ["fivetran_emulator", "pulumi_fivetran_iterable"], wheels
-
     root = tmp / "data-platform"
     root.mkdir()
     (root / "Pulumi.yaml").write_text(PULUMI_YAML)
     (root / "__main__.py").write_text(PROGRAM)
-    (tmp / "constraints.txt").write_text(pinned_dependencies())
-    subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True, timeout=300)
-    python = root / "venv" / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-c", str(tmp / "constraints.txt"), *map(str, wheels)],
-                   check=True, capture_output=True, timeout=900)
+    python = install_wheels(tmp, venv=root / "venv").python
 
     # The emulator from its installed wheel, started from a directory that holds no code at all.
     elsewhere = tmp / "elsewhere"

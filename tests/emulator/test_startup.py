@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import requests
 
@@ -72,3 +73,10 @@ def test_bad_flags_exit_with_a_usage_message() -> None:
         assert result.returncode == 2, args
         assert "usage" in result.stderr.lower()
         assert result.stdout == ""
+
+
+def test_info_names_the_process_and_its_data_file(launch: Callable[..., Emulator], tmp_path: Path) -> None:
+    """What lets the quick start's scripts tell their own emulator from another one answering on the same port."""
+    on_disk = launch("--db", str(tmp_path / "data.db"))
+    assert on_disk.control("GET", "/__emulator/info") == {"pid": on_disk.process.pid, "db": str(tmp_path / "data.db")}
+    assert launch().control("GET", "/__emulator/info")["db"] is None

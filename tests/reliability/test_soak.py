@@ -1,5 +1,5 @@
 """A short soak (`scripts/soak`) in every test run: a seeded, randomized history through the real CLI under
-faults, every invariant checked after every round. Longer runs go by hand (README, "Reliability")."""
+faults, every invariant checked after every round. Longer runs go by hand (docs/testing.md, "Reliability")."""
 
 from __future__ import annotations
 

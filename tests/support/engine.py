@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,14 @@ class EngineStandIn:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.printed.append(line)
+
+    def printed_text(self, containing: str, timeout: float = 10.0) -> str:
+        """What the provider printed, once `containing` is in it (or the timeout passed): its lines arrive on a
+        thread of their own, after the gRPC reply that caused them."""
+        deadline = time.monotonic() + timeout
+        while containing not in "".join(self.printed) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return "".join(self.printed)
 
     def stop(self) -> None:
         self.channel.close()

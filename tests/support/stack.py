@@ -1,5 +1,5 @@
-"""A throwaway copy of the project for real-CLI tests: the repository's own `Pulumi.yaml` and `__main__.py`,
-its `venv/` (linked; the provider package is installed there, as in a user's project), and a stack whose
+"""A throwaway copy of the project for real-CLI tests: the repository's own `Pulumi.yaml` and `__main__.py` (as
+committed), its `venv/` (linked; the provider package is installed there, as in a user's project), and a stack whose
 config a test writes.
 
     project = StackProject.create(tmp_path, emulator)
@@ -13,7 +13,6 @@ The stack talks to the test's emulator; secrets (the Fivetran API secret, the It
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from tests.support.committed import copy_committed
 from tests.support.emulator import REPO_ROOT, Emulator
 from tests.support.pulumi_cli import PulumiCli, PulumiResult
 
@@ -51,8 +51,8 @@ class StackProject:
                create_limit: str = "0") -> StackProject:
         root = tmp_dir / "project"
         (root / "stacks").mkdir(parents=True)
-        shutil.copy(REPO_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
-        shutil.copy(REPO_ROOT / "__main__.py", root / "__main__.py")
+        copy_committed("Pulumi.yaml", root / "Pulumi.yaml")
+        copy_committed("__main__.py", root / "__main__.py")
         (root / "venv").symlink_to(REPO_ROOT / "venv")
         cli = PulumiCli.in_tmp(root, tmp_dir / "pulumi")
         project = cls(root=root, cli=cli, emulator=emulator, stack=stack)
