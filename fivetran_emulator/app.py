@@ -92,7 +92,8 @@ class EmulatorApp:
         self.hourly = HourlyRequests()
         for group_id, name in settings.groups:
             store.put_group(group_id, name, rules.timestamp())
-        self.control = Control(store, self.connections, schemas, self.faults, self.log, self.hourly, settings.groups)
+        self.control = Control(store, self.connections, schemas, self.faults, self.log, self.hourly, settings.groups,
+                               settings.db)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = _Request(environ)

@@ -61,7 +61,8 @@ class Control:
     """Handlers of the control endpoints, acting on the running emulator's parts."""
 
     def __init__(self, store: Store, connections: Connections, schemas: Schemas, faults: FaultBook,
-                 log: RequestLog, hourly: HourlyRequests, seeded_groups: Sequence[tuple[str, str]]) -> None:
+                 log: RequestLog, hourly: HourlyRequests, seeded_groups: Sequence[tuple[str, str]],
+                 db: str | None = None) -> None:
         self.store = store
         self.connections = connections
         self.schemas = schemas
@@ -69,6 +70,7 @@ class Control:
         self.log = log
         self.hourly = hourly
         self.seeded_groups = list(seeded_groups)
+        self.db = db  # the data file, when the emulator keeps one (`--db`)
 
     def dispatch(self, request: Request) -> Response:
         """Answer one control request (403 unless it comes from the loopback interface)."""
@@ -97,8 +99,7 @@ class Control:
     def info(self, body: Any) -> tuple[int, Any]:
         """`GET /__emulator/info`: which emulator answers here (its process id and data file), so a script that
         finds a port taken can tell its own emulator from someone else's."""
-        db = self.app.settings.db
-        return 200, {"pid": os.getpid(), "db": os.path.abspath(db) if db else None}
+        return 200, {"pid": os.getpid(), "db": os.path.abspath(self.db) if self.db else None}
 
     def add_group(self, body: Any) -> tuple[int, Any]:
         """`POST /__emulator/groups {"id", "name"}`: add (or rename) a destination group."""
