@@ -307,3 +307,13 @@ def test_unknown_detection_covers_lists() -> None:
     result = provider.check({}, {**program(config={"sync_mode": "SelectedEvents", "events": [Unknown()]}),
                                  "__provider": "serialized"})
     assert result.failures == []
+
+
+def test_a_replacement_that_depends_on_an_unknown_value_says_it_may_happen(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program())
+    checked_inputs = engine.check("c", stack.inputs, program(group_id=UNKNOWN))
+    diff = engine.diff("c", stack.id, stack.outs, checked_inputs.inputs, stack.inputs)
+    assert list(diff.replaces) == ["group_id"]
+    (warning,) = [w for w in engine.warnings("c") if "replaced" in w]
+    assert "may be replaced: group_id is not known until `up`" in warning

@@ -24,6 +24,7 @@ class DiffPlan:
 
     changed: tuple[str, ...]
     replaces: tuple[str, ...]
+    unknown: tuple[str, ...] = ()  # the changed paths whose new value is not known yet (preview)
 
     @property
     def has_changes(self) -> bool:
@@ -51,9 +52,12 @@ def plan_diff(old: Mapping[str, Any], new: Mapping[str, Any], is_unknown: Callab
     does not know (a state written before it was recorded): the next refresh records it.
     """
     changed: list[str] = []
+    unknown: list[str] = []
     for name in TOP_LEVEL_FIELDS:
         if name == "config" or (name in CREATE_ONLY_FIELDS and (new.get(name) is None or old.get(name) is None)):
             continue  # a create-only field is compared only when both sides know it
+        if is_unknown(new.get(name)):
+            unknown.append(name)
         if is_unknown(new.get(name)) or old.get(name) != new.get(name):
             changed.append(name)
 
@@ -61,15 +65,18 @@ def plan_diff(old: Mapping[str, Any], new: Mapping[str, Any], is_unknown: Callab
     old_config = old.get("config") or {}
     if is_unknown(new_config):
         changed.extend(f"config.{name}" for name in CONFIG_FIELDS)
+        unknown.extend(f"config.{name}" for name in CONFIG_FIELDS)
     else:
         new_config = new_config or {}
         for name in CONFIG_FIELDS:
             value = new_config.get(name)
+            if is_unknown(value):
+                unknown.append(f"config.{name}")
             if is_unknown(value) or old_config.get(name) != value:
                 changed.append(f"config.{name}")
 
     replaces = tuple(path for path in changed if path in IMMUTABLE_PATHS)
-    return DiffPlan(changed=tuple(changed), replaces=replaces)
+    return DiffPlan(changed=tuple(changed), replaces=replaces, unknown=tuple(unknown))
 
 
 def plan_warnings(connection_id: str, old_outputs: Mapping[str, Any], old: Mapping[str, Any],
@@ -110,8 +117,12 @@ def _replacement_warning(connection_id: str, schema: str, old_outputs: Mapping[s
     """Everything a replacement costs, said before it happens."""
     config = new.get("config")
     config = config if isinstance(config, Mapping) else {}
-    text = (f"connection '{connection_id}' (schema '{schema}') is replaced because {', '.join(plan.replaces)} "
-            "changed. ")
+    if all(path in plan.unknown for path in plan.replaces):
+        text = (f"connection '{connection_id}' (schema '{schema}') may be replaced: {', '.join(plan.replaces)} is "
+                "not known until `up`, and a new value replaces the connection. ")
+    else:
+        text = (f"connection '{connection_id}' (schema '{schema}') is replaced because {', '.join(plan.replaces)} "
+                "changed. ")
     if plan.delete_first:
         text += ("Fivetran allows one connection per schema in a group, so the old connection is deleted first "
                  f"and the new one created after it: in between, nothing loads schema '{schema}', and should the "
