@@ -342,3 +342,13 @@ def test_unknown_detection_covers_lists() -> None:
     result = provider.check({}, {**program(config={"sync_mode": "SelectedEvents", "events": [Unknown()]}),
                                  "__provider": "serialized"})
     assert result.failures == []
+
+
+def test_an_unknown_day_of_a_schedule_leaves_what_the_schedule_decides_unknown(engine) -> None:
+    """An unknown element of `schedule.days_of_week` (found by the property test of unknown values): the check
+    passes, and the inputs a schedule decides are kept unknown rather than failing the preview."""
+    schedule = {"schedule_type": "INTERVAL", "interval": 60, "days_of_week": [UNKNOWN]}
+    checked_inputs = engine.check("c", {}, program(schedule=schedule))
+    assert checked_inputs.failures == []
+    assert checked_inputs.inputs["schedule"]["days_of_week"] == [UNKNOWN]
+    assert checked_inputs.inputs["sync_frequency"] == UNKNOWN
