@@ -382,7 +382,8 @@ def run_history(history: list[list[dict[str, Any]]], seed: int, workdir: Path, l
                 tally.violations += 1
                 return tally, number, violation
             failed = f"; {', '.join(soak.failed)} failed" if soak.failed else ""
-            seen = f"; {', '.join(f'{n} {what}' for what, n in sorted(soak.seen.items()))}" if soak.seen else ""
+            counted = sorted((+soak.seen).items())  # `+` drops what a check counted 0 times
+            seen = f"; {', '.join(f'{n} {what}' for what, n in counted)}" if counted else ""
             log(f"round {number}: {describe(actions)}{failed}{seen}; converged"
                 + (f" after {', '.join(steps)}" if steps else "") + f" ({time.monotonic() - started:.0f} s)")
     return tally, None, None
@@ -441,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"minimal history ({len(minimal)} of {failing + 1} rounds), replay with scripts/soak --replay {saved}:")
         for number, actions in enumerate(minimal):
             log(f"  {number}: {describe(actions)}")
-    exercised = ", ".join(f"{n} {what}" for what, n in sorted(tally.seen.items())) or "nothing"
+    exercised = ", ".join(f"{n} {what}" for what, n in sorted((+tally.seen).items())) or "nothing"
     log(f"where features meet: {exercised}")
     log(f"({time.monotonic() - started:.0f} s)")
     print(f"soak: {rounds} rounds, seed {seed}, {connections} connections: {tally.duplicates} duplicates, "
