@@ -31,8 +31,8 @@ from tests.reliability.support import PROVIDER_STRING
 from tests.reliability.test_bad_input import RULES, Rule, names_field, valid_inputs
 from tests.support.failures import by_path, paths
 
-VALID_EXAMPLES = 300
-INVALID_EXAMPLES = 500
+VALID_EXAMPLES = 1000
+INVALID_EXAMPLES = 2000
 
 Path = tuple[str | int, ...]
 # The two forms of a value not known yet: the SDK's object, and the raw sentinel of the wire protocol.
