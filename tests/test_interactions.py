@@ -180,6 +180,41 @@ def test_a_failed_move_between_secrets_puts_the_first_secret_back(engine, emulat
     assert connection["status"]["setup_state"] == "connected"
 
 
+def test_a_secrets_manager_set_outside_is_undone_by_sending_the_declared_key_again(engine, emulator) -> None:
+    """Someone points the connection at a secrets manager in the dashboard (or a move to one landed while its reply
+    was lost): Fivetran dropped the declared key. Refresh records the mapping; the next `up` must clear it and send
+    the declared key again, though the state's key and the program's are the same."""
+    stack = Stack(engine)
+    stack.up(program())
+    status, _ = emulator.api("PATCH", f"/connections/{stack.id}", {
+        "external_secrets_manager_id": VAULT, "external_secrets_keys_config": {"api_key": FAILING_SECRET},
+        "run_setup_tests": True})
+    assert status == 200 and live(emulator)["status"]["setup_state"] == "broken"
+    stack.refresh()
+    assert stack.outs["external_secrets_keys_config"] == {"api_key": FAILING_SECRET}
+    stack.up(program())
+    connection = live(emulator)
+    assert not connection.get("external_secrets_keys_config") and connection["status"]["setup_state"] == "connected"
+    assert stack.outs["key_source"] == "declared"
+
+
+def test_a_failing_key_sent_to_leave_a_secrets_manager_set_outside_puts_that_manager_back(engine, emulator) -> None:
+    """The state, refreshed, holds both the declared key and the mapping set outside; a rollback sends back one
+    key source, the one Fivetran had (Fivetran refuses a key and a mapping together)."""
+    stack = Stack(engine)
+    stack.up(program())
+    status, _ = emulator.api("PATCH", f"/connections/{stack.id}", {
+        "external_secrets_manager_id": VAULT, "external_secrets_keys_config": {"api_key": SECRET},
+        "run_setup_tests": True})
+    assert status == 200 and live(emulator)["status"]["setup_state"] == "connected"
+    stack.refresh()
+    details = stack.failing_up(program(config={"api_key": "invalid-rotated"}))
+    assert "so the change was rolled back" in details, details
+    connection = live(emulator)
+    assert connection["external_secrets_keys_config"] == {"api_key": SECRET}
+    assert connection["status"]["setup_state"] == "connected"
+
+
 # -- 4. a rollback never rotates the webhook secret ---------------------------------------------------------------
 
 
@@ -317,3 +352,13 @@ def test_a_replacement_that_depends_on_an_unknown_value_says_it_may_happen(engin
     assert list(diff.replaces) == ["group_id"]
     (warning,) = [w for w in engine.warnings("c") if "replaced" in w]
     assert "may be replaced: group_id is not known until `up`" in warning
+
+
+def test_an_unknown_day_of_a_schedule_leaves_what_the_schedule_decides_unknown(engine) -> None:
+    """An unknown element of `schedule.days_of_week` (found by the property test of unknown values): the check
+    passes, and the inputs a schedule decides are kept unknown rather than failing the preview."""
+    schedule = {"schedule_type": "INTERVAL", "interval": 60, "days_of_week": [UNKNOWN]}
+    checked_inputs = engine.check("c", {}, program(schedule=schedule))
+    assert checked_inputs.failures == []
+    assert checked_inputs.inputs["schedule"]["days_of_week"] == [UNKNOWN]
+    assert checked_inputs.inputs["sync_frequency"] == UNKNOWN

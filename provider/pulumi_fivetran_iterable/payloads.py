@@ -29,6 +29,7 @@ from .model import (
     CREATE_ONLY_FIELDS,
     DAILY_FREQUENCY,
     DEFAULT_DAILY_SYNC_TIME,
+    KEY_SOURCE_FIELDS,
     PATCHABLE_FIELDS,
     PROJECT_OPTIONS,
     SERVICE,
@@ -173,6 +174,11 @@ def patch_body(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
         # A key removed from the program with the card path in use stays as Fivetran holds it.
         and not (key == "api_key" and new_config.get(key) is None)
     }
+    if new_config.get("api_key") and any(name in body for name in KEY_SOURCE_FIELDS):
+        # Leaving a secrets manager for the declared key: Fivetran dropped any stored key when the mapping was
+        # set, so the key goes again even when the state already held it (a mapping set in the dashboard, or a
+        # move whose reply was lost, that refresh recorded).
+        config["api_key"] = new_config["api_key"]
     if config:
         body["config"] = config
     return body

@@ -416,9 +416,13 @@ def _without(props: Mapping[str, Any], paths: set[str], prefix: str = "") -> dic
 
 
 def _value_at(props: Mapping[str, Any], path: str) -> Any:
+    """The value at a property path, through objects and lists (`schedule.days_of_week[0]`)."""
     value: Any = props
     for part in path.split("."):
-        value = value[part]
+        name, *indexes = part.split("[")
+        value = value[name]
+        for index in indexes:
+            value = value[int(index.rstrip("]"))]
     return value
 
 

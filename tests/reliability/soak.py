@@ -1,24 +1,43 @@
 """A seeded, randomized soak of the whole lifecycle through the real CLI, under faults, with invariants checked
 after every round (`scripts/soak --seed N --rounds R [--connections K]`).
 
-Each round, drawn from the seed:
+Each round, drawn from the seed (`soak_plan.py`, which also lists the scenarios where features meet that the
+generator produces, and how):
 - changes the program (this repository's stack program, its stack config): add or remove a connection, change
-  an input (sync frequency, pause, events), change `config.schema` or `group_id` (replacements), rotate a key,
-  switch between a declared key and a Connect Card, adopt a connection made outside Pulumi, change what a
-  connection syncs (`schema_config`) or ask for a re-sync;
-- changes something outside, as a person in the Fivetran dashboard would (edit, pause, delete a connection,
-  unhash a declared column);
+  an input (sync frequency, pause, events), change `config.schema`, `group_id` or `destination_schema_names`
+  (replacements), rotate a key, move the key between a declared key, a Connect Card and an external secrets
+  manager (one whose secret works, one whose secret fails its setup tests), declare a key that fails, change
+  `config.webhook_auth_type` (alone, or with a key that fails), switch `setup_test_policy`, adopt a connection
+  made outside Pulumi, change what a connection syncs (`schema_config`, also together with unpausing) or ask
+  for a re-sync;
+- changes something outside, as a person would (edit, pause, delete a connection in the dashboard, unhash a
+  declared column, complete a Connect Card with a working key);
 - arms faults for the round (429 with Retry-After, 5xx, dropped connections, slow replies, committed with the
-  reply lost), or kills the CLI or the provider process in the middle of a create;
+  reply lost; a create's schema config write and then its clean-up failing), or kills the CLI or the provider
+  process in the middle of a create;
 - runs `preview`, `up` and sometimes `refresh`, which may fail.
 
 Then, with the faults off, `up` must converge, doing what the project's own messages say when it fails (set
 `adopt_existing: true` for the connection named, `pulumi cancel` after a kill, `pulumi refresh
---clear-pending-creates` for an interrupted create), and the invariants hold: every declared connection exists
-exactly once with exactly the declared settings (and declared schema config); nothing exists that the state does
-not know; no two connections share a group and schema; `preview --expect-no-changes` passes (it refreshes
-first, so it compares with Fivetran); no canary key appears in plain text in the state, the CLI output (which
-carries what the provider prints) or the emulator's request log.
+--clear-pending-creates` for an interrupted create; for a key change refused under `setup_test_policy: fail`
+because the working key could not be put back, or rolled back because the new key fails, put the key source
+back as it was or set `setup_test_policy: warn`, as the round drew).
+
+The invariants: every declared connection exists exactly once with exactly the declared settings (schema config,
+webhook auth type, where the key is read from, the naming Fivetran fixed at creation), and a connection whose
+key works is `connected`; nothing exists that the state does not know; no two connections share a group and
+schema; `preview --expect-no-changes` passes (it refreshes first, so it compares with Fivetran); no canary key
+(declared, typed into a card, or kept in a secrets manager) appears in plain text in the state, the CLI output
+(which carries what the provider prints) or the emulator's request log. And where features meet:
+- after every `up`, a connection it reported as rolled back ("so the change was rolled back", "its previous
+  settings were restored") that was `connected` before is `connected` again, reads its key from where it did,
+  and has the webhook auth type and webhook secret it had (a rollback never rotates the secret);
+- the webhook secret Fivetran holds is the `webhook_secret` output in the state (compared decrypted, never
+  printed) whenever the auth type is Basic or OAuth2, and there is none with NoAuth;
+- the `key_source` the state records agrees with the program: `declared` for a declared key,
+  `secrets_manager` for a secret, `connect_card` (or `adopted`, for an adopted connection) for a card;
+- a preview that replaces a connection warns on the resource that it is replaced; declaring the naming a
+  connection already has replaces nothing.
 
 A failure prints the seed, the round and the history that reproduces it, shrunk by replaying it without each
 earlier round in turn (`--replay FILE` runs a recorded history). The last line is always
@@ -30,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import re
 import sys
 import tempfile
@@ -45,202 +63,29 @@ if __package__ in (None, ""):
 
 from pulumi_fivetran_iterable import schema_config as schema_rules  # noqa: E402
 
-from tests.reliability.support import CREATE, canary_forms, find_canaries, kill_up_mid_create  # noqa: E402
+from tests.reliability.soak_invariants import (  # noqa: E402
+    Violation,
+    connection_matches,
+    plain,
+    replacements_warned,
+    rollbacks_hold,
+)
+from tests.reliability.soak_plan import GROUPS, SECRETS, Entry, ProgramModel, describe, plan  # noqa: E402
+from tests.reliability.support import canary_forms, find_canaries, kill_up_mid_create  # noqa: E402
 from tests.support.emulator import Emulator, start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiResult  # noqa: E402
 from tests.support.stack import StackProject  # noqa: E402
 
-GROUPS = ("warehouse_main", "warehouse_eu")
-FREQUENCIES = (60, 120, 360, 720)
-EVENTS = ("emailSend", "emailOpen", "emailClick", "purchase", "smsSend")
-TABLES = ("list_user_history", "event_extension", "campaign_metrics")
-HASHABLE = (("user_history", "email"), ("event", "ip"), ("list_user_history", "email"))
-ONE_ID = r"^/v1/connections/[^/]+$"
-FAULTS = (
-    {"status": 429, "retry_after": 1},
-    {"status": 500},
-    {"status": 502},
-    {"status": 503},
-    {"drop_connection": True},
-    {"delay_s": 2.0},
-    {"drop_connection": True, "after_commit": True},
-    {"status": 504, "after_commit": True},
-)
-FAULT_TARGETS = (("POST", CREATE), ("PATCH", ONE_ID), ("DELETE", ONE_ID), ("GET", ONE_ID),
-                 ("POST", r"/schemas$"), ("PATCH", r"/schemas$"), ("POST", r"/resync$"), ("*", r"^/v1/"))
+__all__ = ["Soak", "Tally", "Violation", "main", "plan", "run_history", "shrink"]
+
+# A key change that was not made, or was undone: what the program's fix answers.
+REFUSED = "Nothing was changed"
+KEY_CHANGE_FAILED = re.compile(rf"{REFUSED}|setup tests failed|it was not adopted")
 
 
-class Violation(Exception):
-    """An invariant that did not hold; `kind` groups violations when a history is shrunk."""
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-
-
-# -- the program model -------------------------------------------------------------------------------------------
-@dataclass
-class Entry:
-    """One declared connection, as the stack config holds it."""
-
-    name: str
-    schema: str
-    group: str = GROUPS[0]
-    sync_frequency: int = 360
-    paused: bool = False
-    events: list[str] | None = None
-    key_version: int | None = 1  # None: authorized through a Connect Card
-    adopt: bool = False
-    blocked: list[str] = field(default_factory=list)  # tables declared disabled
-    hashed: list[list[str]] = field(default_factory=list)  # [table, column] declared hashed
-    resync: str | None = None
-
-    def stack_entry(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"schema": self.schema}
-        if self.events:
-            config.update(sync_mode="SelectedEvents", events=list(self.events))
-        entry: dict[str, Any] = {"name": self.name, "group_id": self.group, "sync_frequency": self.sync_frequency,
-                                 "paused": self.paused, "config": config}
-        if self.key_version is None:
-            entry["connect_card_config"] = {"redirect_uri": "https://example.com/connected"}
-        if self.adopt:
-            entry["adopt_existing"] = True
-        if self.declared_schema_config():
-            entry["schema_config"] = self.declared_schema_config()
-        if self.resync:
-            entry["resync"] = {"trigger": self.resync}
-        return entry
-
-    def declared_schema_config(self) -> dict[str, Any] | None:
-        tables: dict[str, Any] = {name: {"enabled": False} for name in self.blocked}
-        for table, column in self.hashed:
-            tables.setdefault(table, {}).setdefault("columns", {})[column] = {"hashed": True}
-        return {"tables": tables} if tables else None
-
-
-def canary(seed: int, name: str, version: int) -> str:
-    return f"itbl-soak-canary-{seed}-{name}-v{version}"
-
-
-class ProgramModel:
-    """The declared connections, and the program changes of a round applied to them (no CLI, no emulator)."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
-
-    def apply(self, action: dict[str, Any]) -> None:
-        op, name = action["op"], action.get("name", "")
-        entry = self.entries.get(name)
-        if op == "add":
-            self.entries[name] = Entry(name, action["schema"], action["group"], action["sync_frequency"],
-                                       events=action.get("events"), key_version=None if action["card"] else 1)
-        elif op == "adopt":
-            self.entries[name] = Entry(name, f"soak_{name}", action["group"], action["sync_frequency"], adopt=True)
-        elif entry is None:
-            return
-        elif op == "remove":
-            del self.entries[name]
-        elif op == "set":
-            setattr(entry, action["field"], action["value"])
-        elif op == "rotate":
-            entry.key_version = (entry.key_version or 0) + 1
-        elif op == "card":
-            entry.key_version = None if action["card"] else 1
-
-
-# -- a round: what changes, outside and in, and the faults ------------------------------------------------------
-class Planner:
-    """Draws each round's actions from the seed; every action is plain data, so a history can be replayed."""
-
-    def __init__(self, seed: int, connections: int) -> None:
-        self.rng = random.Random(seed)
-        self.target = connections
-        self.counter = 0
-
-    def fresh_name(self) -> str:
-        self.counter += 1
-        return f"c{self.counter}"
-
-    def initial(self) -> list[dict[str, Any]]:
-        return [self._add() for _ in range(self.target)]
-
-    def _add(self) -> dict[str, Any]:
-        name = self.fresh_name()
-        rng = self.rng
-        return {"op": "add", "name": name, "schema": f"soak_{name}", "group": rng.choice(GROUPS),
-                "sync_frequency": rng.choice(FREQUENCIES), "card": rng.random() < 0.15,
-                "events": sorted(rng.sample(EVENTS, 2)) if rng.random() < 0.4 else None}
-
-    def round(self, program: dict[str, Entry]) -> list[dict[str, Any]]:
-        rng = self.rng
-        names = sorted(program)
-        actions: list[dict[str, Any]] = []
-        for _ in range(rng.choice((1, 1, 2))):
-            actions.append(self._program_change(program, names))
-        if names and rng.random() < 0.5:
-            actions.append(self._outside_change(program, names))
-        creates = any(a["op"] == "add" or (a["op"] == "set" and a["field"] in ("schema", "group")) for a in actions)
-        if creates and rng.random() < 0.3:  # a create in flight: kill the CLI or the provider in the middle of it
-            actions.append({"op": "kill", "target": rng.choice(("provider", "cli"))})
-        else:
-            for _ in range(rng.choice((0, 1, 1, 2))):
-                method, path = rng.choice(FAULT_TARGETS)
-                actions.append({"op": "fault", "spec": {"method": method, "path": path, "count": rng.choice((1, 2)),
-                                                        **rng.choice(FAULTS)}})
-        actions.append({"op": "run", "refresh": rng.random() < 0.3})
-        return actions
-
-    def _program_change(self, program: dict[str, Entry], names: list[str]) -> dict[str, Any]:
-        rng = self.rng
-        if not names or (len(names) < self.target and rng.random() < 0.3):
-            return self._add()
-        name = rng.choice(names)
-        entry = program[name]
-        kind = rng.choice(("remove", "frequency", "pause", "events", "schema", "group", "rotate", "card", "adopt",
-                           "block", "hash", "resync"))
-        if kind == "remove":
-            return {"op": "remove", "name": name}
-        if kind == "frequency":
-            return {"op": "set", "name": name, "field": "sync_frequency",
-                    "value": rng.choice([f for f in FREQUENCIES if f != entry.sync_frequency])}
-        if kind == "pause":
-            return {"op": "set", "name": name, "field": "paused", "value": not entry.paused}
-        if kind == "events":
-            return {"op": "set", "name": name, "field": "events",
-                    "value": None if entry.events else sorted(rng.sample(EVENTS, 2))}
-        if kind == "schema":
-            return {"op": "set", "name": name, "field": "schema", "value": f"soak_{name}_{self.fresh_name()}"}
-        if kind == "group":
-            return {"op": "set", "name": name, "field": "group",
-                    "value": GROUPS[1] if entry.group == GROUPS[0] else GROUPS[0]}
-        if kind == "rotate":
-            return {"op": "rotate", "name": name}
-        if kind == "card":
-            return {"op": "card", "name": name, "card": entry.key_version is not None}
-        if kind == "adopt":
-            return {"op": "adopt", "name": self.fresh_name(), "group": rng.choice(GROUPS),
-                    "sync_frequency": rng.choice(FREQUENCIES)}
-        if kind == "block":
-            table = rng.choice(TABLES)
-            blocked = sorted(set(entry.blocked) ^ {table})
-            return {"op": "set", "name": name, "field": "blocked", "value": blocked}
-        if kind == "hash":
-            pair = list(rng.choice(HASHABLE))
-            hashed = [p for p in entry.hashed if p != pair] if pair in entry.hashed else [*entry.hashed, pair]
-            return {"op": "set", "name": name, "field": "hashed", "value": hashed}
-        return {"op": "set", "name": name, "field": "resync", "value": f"r{self.fresh_name()}"}
-
-    def _outside_change(self, program: dict[str, Entry], names: list[str]) -> dict[str, Any]:
-        rng = self.rng
-        name = rng.choice(names)
-        kind = rng.choice(("edit", "edit", "delete", "column"))
-        if kind == "delete":
-            return {"op": "outside_delete", "name": name}
-        if kind == "column" and program[name].hashed:
-            table, column = program[name].hashed[0]
-            return {"op": "outside_column", "name": name, "table": table, "column": column}
-        return {"op": "outside_edit", "name": name, "body": rng.choice((
-            {"sync_frequency": 1440}, {"paused": not program[name].paused}, {"sync_frequency": 15}))}
+def canary(seed: int, name: str, version: int, fails: bool = False) -> str:
+    """The Iterable key a program declares; one that starts with `invalid` fails its setup tests."""
+    return f"{'invalid' if fails else 'itbl'}-soak-canary-{seed}-{name}-v{version}"
 
 
 # -- running a history -------------------------------------------------------------------------------------------
@@ -251,6 +96,8 @@ class Tally:
     violations: int = 0
     canary_hits: int = 0
     found: list[str] = field(default_factory=list)
+    # What the rounds exercised where features meet (for the log: a soak that never got there proves little).
+    seen: Counter[str] = field(default_factory=Counter)
 
 
 class Soak:
@@ -261,8 +108,16 @@ class Soak:
         self.project = StackProject.create(root, emulator)
         self.model = ProgramModel()
         self.outputs: list[str] = []  # every CLI output, for the canary search
-        self.canaries: set[str] = set()  # every Iterable key the program ever declared
+        self.canaries: set[str] = set()  # every Iterable key the program declared, a card or a manager held
+        self.keys: dict[str, str] = {}  # the `apiKeys` config as set: name -> key
         self.failed: list[str] = []  # the commands of the current round that failed (under its faults)
+        self.seen: Counter[str] = Counter()  # what this round exercised
+        self.fixes: list[str] = []  # the fixes the round's own `up` called for (see `_take_fixes`)
+        self.before_ids: dict[str, str] = {}  # the state's ids when the round began
+        for source, (manager, secret) in SECRETS.items():
+            value = f"{'invalid' if source == 'failing' else 'itbl'}-soak-canary-{seed}-in-{manager}"
+            emulator.add_external_secret(manager, secret, value)
+            self.canaries.add(value)
 
     @property
     def program(self) -> dict[str, Entry]:
@@ -272,36 +127,53 @@ class Soak:
     def apply(self, action: dict[str, Any]) -> None:
         op = action["op"]
         if op == "adopt":  # someone made it outside Pulumi first
-            self._api("POST", "/connections", {"service": "iterable", "group_id": action["group"],
-                                               "sync_frequency": action["sync_frequency"],
-                                               "config": {"schema": f"soak_{action['name']}",
-                                                          "api_key": "itbl-made-outside"}})
+            body = {"service": "iterable", "group_id": action["group"], "sync_frequency": action["sync_frequency"],
+                    "config": {"schema": f"soak_{action['name']}", "api_key": "itbl-made-outside"}}
+            if action.get("naming"):
+                body["destination_schema_names"] = action["naming"]
+            self._api("POST", "/connections", body)
         if op.startswith("outside_"):
-            if action["name"] in self.program:
-                self._outside(action)
+            if action["name"] in self.program and self._outside(action) and op == "outside_delete":
+                self.model.apply(action)
         elif op == "fault":
             self.emulator.fault(**action["spec"])
         else:
             self.model.apply(action)
 
-    def _outside(self, action: dict[str, Any]) -> None:
+    def _outside(self, action: dict[str, Any]) -> bool:
+        """Play an outside change; whether there was a connection to change."""
         entry = self.program[action["name"]]
         live = self._live().get((entry.group, entry.schema))
         if live is None:
-            return
+            return False
         if action["op"] == "outside_delete":
             self._api("DELETE", f"/connections/{live['id']}")
         elif action["op"] == "outside_edit":
             self._api("PATCH", f"/connections/{live['id']}", {**action["body"], "run_setup_tests": False})
+        elif action["op"] == "outside_card":
+            token = (live.get("connect_card") or {}).get("token")
+            if token is None:
+                return False
+            typed = f"itbl-soak-canary-{self.seed}-{entry.name}-typed-in-its-card"
+            self.canaries.add(typed)
+            self.emulator.complete_connect_card(token, typed)
         else:
             self._api("PATCH", f"/connections/{live['id']}/schemas/iterable/tables/{action['table']}/columns/"
                                f"{action['column']}", {"enabled": True, "hashed": False})
+        return True
 
     def declare(self) -> None:
-        keys = {name: canary(self.seed, name, entry.key_version) for name, entry in self.program.items()
-                if entry.key_version is not None}
+        """Write the program into the stack config: the entries, and the `apiKeys` secrets of the connections
+        whose key is declared (a connection whose key comes from elsewhere must not have one)."""
+        keys = {name: canary(self.seed, name, entry.key_version, entry.key_fails)
+                for name, entry in self.program.items() if entry.key == "declared"}
         self.canaries |= set(keys.values())
-        self.project.declare_many([entry.stack_entry() for entry in self.program.values()], keys)
+        changed = {name: key for name, key in keys.items() if self.keys.get(name) != key}
+        self.project.declare_many([entry.stack_entry() for entry in self.program.values()], changed)
+        stale = sorted(set(self.keys) - set(keys))
+        if stale:
+            self.project.run("config", "rm-all", "--path", *(f"apiKeys.{name}" for name in stale)).check()
+        self.keys = keys
 
     # -- running the CLI --
     def cli(self, *args: str) -> PulumiResult:
@@ -310,24 +182,41 @@ class Soak:
         return result
 
     def run_round(self, actions: list[dict[str, Any]]) -> None:
-        """Apply a round's actions, then preview, up (and refresh) with its faults armed."""
+        """Apply a round's program and outside changes, then preview, up (and refresh) with its faults armed.
+        What `up` reported as rolled back is checked once the faults are off."""
+        self.model.start_round()
+        self.failed, self.seen, self.fixes = [], Counter(), []
+        self.before_ids = before_ids = self._state_ids()
         kill = next((a for a in actions if a["op"] == "kill"), None)
         for action in actions:
-            if action["op"] not in ("run", "kill"):
+            if action["op"] not in ("run", "kill", "fault"):
                 self.apply(action)
         self.declare()
+        before = self._by_id()  # before the faults: the emulator's listing is an API call too
+        for action in actions:
+            if action["op"] == "fault":
+                self.apply(action)
         run = next(a for a in actions if a["op"] == "run")
-        self.failed = []
-        if not self.cli("preview").ok:
+        preview = self.cli("preview")
+        if preview.ok:
+            self._check_replacement_warnings(preview, before_ids)
+        else:
             self.failed.append("preview")
+        up_text = ""
         if kill:
             self._killed_up(kill["target"])
             self.failed.append(f"up (killed the {kill['target']})")
-        elif not self.cli("up", "--yes", "--skip-preview").ok:
-            self.failed.append("up")
+        else:
+            up = self.cli("up", "--yes", "--skip-preview")
+            if not up.ok:
+                self.failed.append("up")
+                up_text = up.stdout + up.stderr
         if run.get("refresh") and not self.cli("refresh", "--yes", "--skip-preview").ok:
             self.failed.append("refresh")
         self.emulator.control("DELETE", "/__emulator/faults")
+        if up_text:
+            self._check_rollbacks(before, up_text)
+            self.fixes = self._take_fixes(up_text)
 
     def _killed_up(self, target: str) -> None:
         """`up` whose first create commits and hangs; the CLI or the provider is killed once it landed."""
@@ -339,12 +228,14 @@ class Soak:
     # -- converging and checking --
     def converge(self) -> list[str]:
         """A clean `up`, and the recovery steps the project's messages name; the steps taken."""
-        steps: list[str] = []
-        for _ in range(5):
+        steps: list[str] = list(self.fixes)
+        for _ in range(6):
+            before = self._by_id()
             result = self.cli("up", "--yes", "--skip-preview")
             if result.ok:
                 break
             text = result.stdout + result.stderr
+            self._check_rollbacks(before, text)
             if "pulumi cancel" in text or re.search(r"\blocked\b", text):
                 self.cli("cancel", "--yes")
                 steps.append("pulumi cancel")
@@ -353,16 +244,47 @@ class Soak:
             for name in taken:
                 self.program[name].adopt = True
                 steps.append(f"adopt_existing: true for {name}")
+            fixed = self._take_fixes(text)
+            steps += fixed
             if taken:
                 self.declare()
-            if not taken and "pulumi cancel" not in text:
+            if not taken and not fixed and "pulumi cancel" not in text:
                 steps.append("up again")
         else:
             raise Violation("did not converge", self.outputs[-1][-3000:])
         if self.project.export()["deployment"].get("pending_operations"):
             self.cli("refresh", "--yes", "--skip-preview", "--clear-pending-creates").check()
             steps.append("refresh --clear-pending-creates")
+        self.model.end_round()
         return steps
+
+    def _take_fixes(self, text: str) -> list[str]:
+        """For each connection whose key change the output reports refused or rolled back (its error names its
+        id), do what the message says, as the round drew it: put the key source back, or set warn; the fixes
+        taken (the program is declared again when there are any)."""
+        taken = []
+        ids = self._ids_by_name()
+        for name, entry in self.program.items():
+            if entry.fix is None:
+                continue
+            names = {f"'{cid}'" for cid in ids.get(name, ())} | {f"'{entry.schema}'"}  # a create's names the schema
+            lines = [line for line in text.splitlines() if any(quoted in line for quoted in names)]
+            if any(KEY_CHANGE_FAILED.search(line) for line in lines):
+                self.seen["key changes refused" if any(REFUSED in line for line in lines)
+                          else "key changes failing their tests"] += 1
+                taken.append(f"{'setup_test_policy: warn' if entry.fix == 'warn' else 'key source put back'} "
+                             f"for {name}")
+                self.model.revert_key(entry)
+        if taken:
+            self.declare()
+        return taken
+
+    def _check_rollbacks(self, before: dict[str, dict[str, Any]], text: str) -> None:
+        self.seen["rollbacks checked"] += rollbacks_hold(before, self._by_id(), text)
+
+    def _check_replacement_warnings(self, preview: PulumiResult, before_ids: dict[str, str]) -> None:
+        replaced = {name: before_ids[name] for name in self.model.replaced & set(before_ids) & set(self.program)}
+        self.seen["replacements warned of"] += replacements_warned(preview.stdout + preview.stderr, replaced)
 
     def check(self, tally: Tally) -> None:
         """Every invariant; a violation raises after the counts are tallied."""
@@ -377,6 +299,7 @@ class Soak:
         tally.duplicates += duplicates
         tally.orphans += orphans
         tally.canary_hits += hits
+        tally.seen.update(self.seen)
         if duplicates:
             raise Violation("duplicates", str([p for p, n in places.items() if n > 1]))
         if orphans:
@@ -386,32 +309,27 @@ class Soak:
             raise Violation("canary", f"{hits} canary key(s) in plain text")
         if set(state) != set(self.program):
             raise Violation("state", f"state {sorted(state)} != declared {sorted(self.program)}")
+        for name in sorted(self.model.same_naming):
+            if name in self.before_ids and state[name]["id"] != self.before_ids[name]:
+                raise Violation("naming", f"{name}: declaring the naming its connection has replaced it")
         by_place = {(c["group_id"], c["schema"]): c for c in live}
+        outputs = self._decrypted_outputs()
         for name, entry in self.program.items():
-            self._matches(name, entry, by_place.get((entry.group, entry.schema)))
+            connection_matches(name, entry, by_place.get((entry.group, entry.schema)), outputs.get(name, {}),
+                               self._held_schema_config)
         preview = self.cli("preview", "--expect-no-changes")
         if not preview.ok:
             raise Violation("preview --expect-no-changes", (preview.stdout + preview.stderr)[-3000:])
 
-    def _matches(self, name: str, entry: Entry, live: dict[str, Any] | None) -> None:
-        if live is None:
-            raise Violation("missing", f"{name} ({entry.group}/{entry.schema}) is not in Fivetran")
-        want = {"sync_frequency": entry.sync_frequency, "paused": entry.paused}
-        got = {key: live.get(key) for key in want}
-        if got != want:
-            raise Violation("settings", f"{name}: Fivetran holds {got}, the program declares {want}")
-        events = live["config"].get("events") if live["config"].get("sync_mode") == "SelectedEvents" else None
-        if sorted(events or []) != sorted(entry.events or []):
-            raise Violation("settings", f"{name}: events {events} != {entry.events}")
-        declared = entry.declared_schema_config()
-        if declared is not None:
-            canonical = {"tables": {t: {"enabled": s.get("enabled", True), **({"columns": {
-                c: {"enabled": True, "hashed": True} for c in s["columns"]}} if "columns" in s else {})}
-                for t, s in declared["tables"].items()}}
-            status, body = self._api("GET", f"/connections/{live['id']}/schemas")
-            held = schema_rules.project(body["data"] if status == 200 else None, canonical)
-            if held != canonical:
-                raise Violation("schema config", f"{name}: Fivetran holds {held}, the program declares {canonical}")
+    def _held_schema_config(self, connection_id: str, declared: dict[str, Any]) -> Any:
+        status, body = self._api("GET", f"/connections/{connection_id}/schemas")
+        return schema_rules.project(body["data"] if status == 200 else None, declared)
+
+    def _decrypted_outputs(self) -> dict[str, dict[str, Any]]:
+        """The resources' outputs, secrets decrypted: read here only, never printed nor searched for canaries."""
+        exported = json.loads(self.project.run("stack", "export", "--show-secrets").check().stdout)
+        return {r["urn"].rsplit("::", 1)[-1]: {key: plain(value) for key, value in (r.get("outputs") or {}).items()}
+                for r in exported["deployment"].get("resources") or [] if r["type"].endswith("IterableConnection")}
 
     def _canary_hits(self) -> int:
         forms = canary_forms(*sorted(self.canaries))
@@ -420,8 +338,24 @@ class Soak:
         self.outputs.clear()
         return sum(len(find_canaries(text, forms)) for text in texts)
 
+    def _state_ids(self) -> dict[str, str]:
+        return {r["urn"].rsplit("::", 1)[-1]: r["id"] for r in self.project.resources()}
+
+    def _ids_by_name(self) -> dict[str, set[str]]:
+        """Each declared connection's ids: the state's, and that of the connection at its place in Fivetran (an
+        adoption's, before the state knows it)."""
+        ids = {name: {cid} for name, cid in self._state_ids().items()}
+        live = self._live()
+        for name, entry in self.program.items():
+            if (found := live.get((entry.group, entry.schema))) is not None:
+                ids.setdefault(name, set()).add(found["id"])
+        return ids
+
     def _all_connections(self) -> list[dict[str, Any]]:
         return self.emulator.connections()
+
+    def _by_id(self) -> dict[str, dict[str, Any]]:
+        return {c["id"]: c for c in self._all_connections()}
 
     def _live(self) -> dict[tuple[str, str], dict[str, Any]]:
         return {(c["group_id"], c["schema"]): c for c in self._all_connections()}
@@ -448,44 +382,11 @@ def run_history(history: list[list[dict[str, Any]]], seed: int, workdir: Path, l
                 tally.violations += 1
                 return tally, number, violation
             failed = f"; {', '.join(soak.failed)} failed" if soak.failed else ""
-            log(f"round {number}: {describe(actions)}{failed}; converged"
+            counted = sorted((+soak.seen).items())  # `+` drops what a check counted 0 times
+            seen = f"; {', '.join(f'{n} {what}' for what, n in counted)}" if counted else ""
+            log(f"round {number}: {describe(actions)}{failed}{seen}; converged"
                 + (f" after {', '.join(steps)}" if steps else "") + f" ({time.monotonic() - started:.0f} s)")
     return tally, None, None
-
-
-def describe(actions: list[dict[str, Any]]) -> str:
-    parts = []
-    for action in actions:
-        op = action["op"]
-        if op == "run":
-            continue
-        if op == "fault":
-            spec = action["spec"]
-            what = ", ".join(f"{k}={v}" for k, v in spec.items() if k not in ("method", "path", "count"))
-            parts.append(f"fault {spec['method']} {spec['path']} x{spec['count']} ({what})")
-        elif op == "set":
-            parts.append(f"{action['name']}.{action['field']}={action['value']}")
-        else:
-            parts.append(" ".join(str(v) for k, v in action.items() if k in ("op", "name", "target")))
-    return "; ".join(parts) or "nothing"
-
-
-def plan(seed: int, rounds: int, connections: int) -> list[list[dict[str, Any]]]:
-    """The whole history a seed draws: the initial connections, then `rounds` rounds (drawing a round needs the
-    program as it will be then, so the model is advanced as the rounds are drawn)."""
-    planner = Planner(seed, connections)
-    model = ProgramModel()
-    history = [[*planner.initial(), {"op": "run", "refresh": False}]]
-    for actions in history:
-        for action in actions:
-            model.apply(action)
-    for _ in range(rounds):
-        actions = planner.round(model.entries)
-        for action in actions:
-            if not action["op"].startswith("outside_") and action["op"] not in ("fault", "kill", "run"):
-                model.apply(action)
-        history.append(actions)
-    return history
 
 
 def shrink(history: list[list[dict[str, Any]]], failing: int, kind: str, seed: int, base: Path, log: Any,
@@ -541,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"minimal history ({len(minimal)} of {failing + 1} rounds), replay with scripts/soak --replay {saved}:")
         for number, actions in enumerate(minimal):
             log(f"  {number}: {describe(actions)}")
+    exercised = ", ".join(f"{n} {what}" for what, n in sorted((+tally.seen).items())) or "nothing"
+    log(f"where features meet: {exercised}")
     log(f"({time.monotonic() - started:.0f} s)")
     print(f"soak: {rounds} rounds, seed {seed}, {connections} connections: {tally.duplicates} duplicates, "
           f"{tally.orphans} orphans, {tally.violations} invariant violations, {tally.canary_hits} canary hits")

@@ -10,6 +10,18 @@ next request succeeds) and once persistent (every matching request fails until t
   and the cause; then, with the fault gone, the next `up` converges with no duplicate and no orphan (when
   it tells the user to set `adopt_existing: true`, doing so must converge).
 
+Where the key comes from and the webhook auth type are crossed with the faults too: moving the key to an
+external secrets manager, to a secret whose key fails (from a declared key, from another secret, from a
+completed Connect Card, whose key nothing could send back), and changing the webhook auth type, alone and with
+a key that fails. A change whose key fails is never a success: it fails saying the key's tests failed or it was
+refused ("Nothing was changed"), or naming the fault; then the program does what the message says (the key
+source put back) and the next `up`, after the refresh the project runs first, converges. Under every fault:
+- a connection an error reports as rolled back is as it was before: still `connected` when it was, its key read
+  from where it was, its webhook auth type and webhook secret unchanged;
+- a refused change sent nothing to the connection;
+- once converged, the state's `key_source` agrees with the program, and the webhook secret the state holds is
+  the one Fivetran holds.
+
 The real engine's part (parallel steps, state writes, error display, an interrupted run) is covered by the
 CLI scenarios in `test_fault_matrix_cli.py`.
 """
@@ -25,6 +37,7 @@ import pytest
 
 from tests.reliability.record import FAULT_MATRIX, TAKEN_SCHEMA, Scenario, scenario
 from tests.reliability.support import (
+    CREATE,
     FAST_RETRY,
     FAULTS,
     SHORT_BUDGET_RETRY,
@@ -48,6 +61,40 @@ MIXED_AFTER = {
 }
 
 ONE_ID = r"^/v1/connections/[^/]+$"
+
+# Where the key comes from: two external secrets managers, one whose secret works and one whose secret fails its
+# setup tests (seeded in the emulator by each test), and a Connect Card.
+VAULT, STALE_VAULT, SECRET = "esm_vault", "esm_vault_stale", "ITERABLE_API_KEY"
+
+
+def in_vault(schema: str, manager: str = VAULT, **settings: Any) -> dict[str, Any]:
+    props = declared(schema, **settings)
+    del props["config"]["api_key"]
+    return {**props, "external_secrets_manager_id": manager, "external_secrets_keys_config": {"api_key": SECRET}}
+
+
+def by_card(schema: str, **settings: Any) -> dict[str, Any]:
+    props = declared(schema, **settings)
+    del props["config"]["api_key"]
+    return {**props, "connect_card_config": {"redirect_uri": "https://example.com/iterable-connected"}}
+
+
+IN_VAULT = {"main": in_vault("iterable_main")}
+IN_STALE_VAULT = {"main": in_vault("iterable_main", STALE_VAULT)}
+BY_CARD = {"main": by_card("iterable_main")}
+BASIC = {"main": declared("iterable_main", config={"webhook_auth_type": "Basic"})}
+OAUTH2 = {"main": declared("iterable_main", sync_frequency=60, config={"webhook_auth_type": "OAuth2"})}
+OAUTH2_FAILING_KEY = {"main": declared("iterable_main", api_key="invalid-rotated-key",
+                                       config={"webhook_auth_type": "OAuth2"})}
+OAUTH2_SAME_KEY = {"main": declared("iterable_main", config={"webhook_auth_type": "OAuth2"})}
+
+
+def complete_the_card(emulator: Emulator) -> None:
+    """The Iterable account owner completes the Connect Card with a working key (the state does not know yet)."""
+    (connection,) = emulator.connections()
+    emulator.complete_connect_card(connection["connect_card"]["token"], "itbl-typed-in-the-card")
+
+
 # What the connection syncs: created with it, changed, read back, and re-synced on request.
 BLOCKED = {"tables": {"list_user_history": {"enabled": False},
                       "user_history": {"columns": {"email": {"hashed": True}}}}}
@@ -69,6 +116,10 @@ class Operation:
     after: Mapping[str, Mapping[str, Any]]  # the program the operation converges to
     words: str  # how the error must name the operation
     act: Callable[[MiniEngine, Mapping[str, Mapping[str, Any]]], dict[str, Exception]]
+    # For a change whose key fails (or that would replace a working key nothing could send back): the program
+    # once the user did what the error says, the key source put back. None: the change itself converges.
+    fixed: Mapping[str, Mapping[str, Any]] | None = None
+    prepare: Callable[[Emulator], None] | None = None  # what happens in Fivetran after `before` was applied
 
 
 def _up(engine: MiniEngine, program: Mapping[str, Mapping[str, Any]]) -> dict[str, Exception]:
@@ -97,7 +148,24 @@ OPERATIONS = (
     Operation("schema config read", (("GET", SCHEMAS),), WITH_SCHEMA, WITH_SCHEMA,
               r"read schema config of connection '\w+'", _refresh),
     Operation("re-sync", (("POST", r"/resync$"),), RESYNC_BEFORE, RESYNC_AFTER, r"re-sync connection '\w+'", _up),
+    Operation("create from a secrets manager", (("POST", CREATE),), {}, IN_VAULT, r"create connection", _up),
+    Operation("move to a secrets manager", (("PATCH", ONE_ID),), ONE, IN_VAULT, r"update connection '\w+'", _up),
+    Operation("move to a failing secret", (("PATCH", ONE_ID),), ONE, IN_STALE_VAULT, r"update connection '\w+'",
+              _up, fixed=ONE),
+    Operation("move between secrets, to a failing one", (("PATCH", ONE_ID),), IN_VAULT, IN_STALE_VAULT,
+              r"update connection '\w+'", _up, fixed=IN_VAULT),
+    Operation("move off a completed card, to a failing secret", (("GET", ONE_ID), ("PATCH", ONE_ID)), BY_CARD,
+              IN_STALE_VAULT, r"update connection '\w+'", _up, fixed=BY_CARD, prepare=complete_the_card),
+    Operation("webhook auth type change", (("PATCH", ONE_ID),), BASIC, OAUTH2, r"update connection '\w+'", _up),
+    Operation("webhook auth type change with a failing key", (("PATCH", ONE_ID),), BASIC, OAUTH2_FAILING_KEY,
+              r"update connection '\w+'", _up, fixed=OAUTH2_SAME_KEY),
 )
+
+# An error that reports a complete rollback (a partial one says what could not be put back instead), and one
+# that reports a change refused before anything was sent.
+ROLLED_BACK = re.compile(r"so the change was rolled back|its previous settings were restored and")
+REFUSED = "Nothing was changed"
+KEY_FAILED = re.compile(rf"setup tests failed|{REFUSED}")
 
 # Cells that pin a known bug (strict xfail, so a fix shows up); none in the matrix itself at present.
 KNOWN_BUGS: dict[tuple[str, str, str], pytest.MarkDecorator] = {}
@@ -142,16 +210,28 @@ def test_operation_under_fault(emulator: Emulator, operation: Operation, fault: 
     with scenario(FAULT_MATRIX, f"provider: {operation.name} x {fault.name} ({mode})") as sc:
         provider = provider_for(emulator, retry=FAST_RETRY if mode == "transient" else SHORT_BUDGET_RETRY)
         engine = MiniEngine(provider)
+        emulator.add_external_secret(VAULT, SECRET, "itbl-key-in-the-vault")
+        emulator.add_external_secret(STALE_VAULT, SECRET, "invalid-key-in-the-stale-vault")
         assert engine.up(operation.before) == {}
+        if operation.prepare is not None:
+            operation.prepare(emulator)
+        before = {c["id"]: c for c in emulator.connections()}
+        sent_before = len(emulator.requests())
         _arm(emulator, operation, fault, mode)
 
         errors = operation.act(engine, operation.after)
         wait_for_server(emulator, provider)  # the server may still work on what the client gave up on
         clear_faults(emulator)
         sc.notes["errors"] = {name: str(error)[:300] for name, error in errors.items()}
+        _rollbacks_and_refusals_hold(emulator, before, errors, sent_before)
 
         program = operation.after
-        if mode == "transient":
+        if operation.fixed is not None:
+            assert set(errors) == set(operation.after), f"a key that fails must not be a success: {errors}"
+            for name, error in errors.items():
+                _check_key_error(operation, fault, mode, name, error)
+            sc.outcome, program = _converge_fixed(engine, operation, sc)
+        elif mode == "transient":
             assert errors == {}, f"a single {fault.name} must be absorbed by the retries: {errors}"
             sc.outcome = "succeeded"
         elif not errors:
@@ -165,7 +245,74 @@ def test_operation_under_fault(emulator: Emulator, operation: Operation, fault: 
         if operation.name == "read":
             assert engine.up(program) == {}  # the refreshed state needs no change
         engine.assert_matches(emulator, program)
+        _key_sources_and_webhook_secrets_hold(engine, emulator, program)
         sc.audit(emulator, engine.ids())
+
+
+def _check_key_error(operation: Operation, fault: Fault, mode: str, name: str, error: Exception) -> None:
+    """A change whose key fails fails saying so, or (only when the fault persists) naming the fault."""
+    message = str(error)
+    assert re.search(operation.words, message), f"{name}: the error does not name the operation: {message}"
+    assert "Traceback" not in message, message
+    if mode == "transient":
+        assert KEY_FAILED.search(message), f"{name}: a single {fault.name} must be absorbed: {message}"
+    else:
+        assert KEY_FAILED.search(message) or re.search(fault.cause, message), (
+            f"{name}: the error names neither the failing key nor the cause: {message}")
+
+
+def _rollbacks_and_refusals_hold(emulator: Emulator, before: Mapping[str, Mapping[str, Any]],
+                                 errors: Mapping[str, Exception], sent_before: int) -> None:
+    """What an error claims about the connection it names is true: rolled back means as it was (working if it
+    worked, the key read from where it was, the same webhook auth type and secret); refused means untouched."""
+    now = {c["id"]: c for c in emulator.connections()}
+    written = [r["path"] for r in emulator.requests()[sent_before:] if r["method"] != "GET"]
+    for name, error in errors.items():
+        message = str(error)
+        named = set(re.findall(r"connection '(\w+)'", message)) & set(before)
+        for cid in named:
+            was, is_ = before[cid], now.get(cid)
+            if ROLLED_BACK.search(message):
+                assert is_ is not None, f"{name}: reported rolled back, but connection {cid} is gone"
+                if was["status"]["setup_state"] == "connected":
+                    assert is_["status"]["setup_state"] == "connected", (
+                        f"{name}: reported rolled back, but it is {is_['status']['setup_state']}: {message}")
+                for key in ("external_secrets_manager_id", "external_secrets_keys_config"):
+                    assert is_.get(key) == was.get(key), f"{name}: reported rolled back, but {key} changed"
+                for key in ("webhook_auth_type", "webhook_secret"):  # compared, never printed
+                    assert is_["config"].get(key) == was["config"].get(key), (
+                        f"{name}: reported rolled back, but config.{key} changed")
+            if REFUSED in message:
+                assert not any(cid in path for path in written), f"{name}: refused, yet sent {written}"
+                assert is_ == was, f"{name}: refused, yet the connection changed"
+
+
+def _key_sources_and_webhook_secrets_hold(engine: MiniEngine, emulator: Emulator,
+                                          program: Mapping[str, Mapping[str, Any]]) -> None:
+    """The state's `key_source` agrees with the program, and its webhook secret is the one Fivetran holds."""
+    live = {c["id"]: c for c in emulator.connections()}
+    for name, entry in engine.state.items():
+        props, outs = program[name], entry.outputs
+        expected = ("declared" if props["config"].get("api_key") else
+                    "secrets_manager" if props.get("external_secrets_keys_config") else "connect_card")
+        assert outs.get("key_source") == expected, f"{name}: key_source {outs.get('key_source')} != {expected}"
+        held = live[entry.id]["config"].get("webhook_secret")
+        if props["config"].get("webhook_auth_type") in ("Basic", "OAuth2"):
+            assert held and outs.get("webhook_secret") == held, f"{name}: the state's webhook secret is not Fivetran's"
+        else:
+            assert held is None and outs.get("webhook_secret") is None, f"{name}: a webhook secret without auth"
+
+
+def _converge_fixed(engine: MiniEngine, operation: Operation, sc: Scenario
+                    ) -> tuple[str, Mapping[str, Mapping[str, Any]]]:
+    """The next run after a change whose key failed: the program does what the message says (the key source put
+    back), and `up`, after the refresh the project runs first, converges."""
+    assert operation.fixed is not None
+    assert engine.refresh() == {}
+    errors = engine.up(operation.fixed)
+    sc.notes["next run"] = {name: str(error)[:300] for name, error in errors.items()}
+    assert errors == {}, f"the key source put back did not converge: {errors}"
+    return "failed clearly; the key source put back converged", operation.fixed
 
 
 def _converge(engine: MiniEngine, operation: Operation, sc: Scenario

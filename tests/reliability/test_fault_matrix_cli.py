@@ -8,6 +8,7 @@ test stops at the first step that fails.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import fields
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.reliability.support import (
     assert_stack_matches,
     clear_faults,
     kill_up_mid_create,
+    set_api_keys,
     stack_project,
     state_connections,
     wait_until,
@@ -141,6 +143,101 @@ def test_a_create_reply_slower_than_the_request_timeout(tmp_path: Path, emulator
         wait_until(lambda: sum(r["method"] == "POST" for r in emulator.requests()) >= 3, timeout_s=10)
         sc.notes["posts"] = [r["status"] for r in emulator.requests() if r["method"] == "POST"]
         assert_stack_matches(project, emulator, sc, expect(names, sync_frequency=360))
+
+
+# -- where the key comes from and the webhook auth type, under faults ----------------------------------------------
+
+VAULT, STALE_VAULT, SECRET = "esm_vault", "esm_vault_stale", "ITERABLE_API_KEY"
+ROLLED_BACK = r"so the change was rolled back"
+
+
+def from_vault(name: str, manager: str = VAULT, **settings: Any) -> dict[str, Any]:
+    return connection(name, external_secrets_manager_id=manager, external_secrets_keys_config={"api_key": SECRET},
+                      **settings)
+
+
+def with_auth(name: str, auth: str, **settings: Any) -> dict[str, Any]:
+    return connection(name, config={"webhook_auth_type": auth}, **settings)
+
+
+def live_by_schema(emulator: Emulator) -> dict[str, dict[str, Any]]:
+    return {c["schema"]: c for c in emulator.connections()}
+
+
+def assert_keys_and_webhook_secrets(project: StackProject, emulator: Emulator, sources: dict[str, str]) -> None:
+    """The state's `key_source` of each connection is as expected, and wherever Fivetran holds a webhook secret
+    the state holds the same one (compared decrypted, never printed); nowhere else is there one."""
+    exported = project.cli.stack_export(show_secrets=True)["deployment"]["resources"]
+    outputs = {r["urn"].rsplit("::", 1)[1]: r["outputs"] for r in exported if r["type"].endswith("Connection")}
+    live = live_by_schema(emulator)
+    for name, source in sources.items():
+        outs = outputs[name]
+        assert outs.get("key_source") == source, (name, outs.get("key_source"), source)
+        held = live[name]["config"].get("webhook_secret")
+        recorded = outs.get("webhook_secret")
+        recorded = json.loads(recorded["plaintext"]) if isinstance(recorded, dict) else recorded
+        assert recorded == held, f"{name}: the state's webhook secret is not the one Fivetran holds"
+
+
+def test_key_sources_and_webhook_auth_under_faults(tmp_path: Path, emulator: Emulator) -> None:
+    """Connections whose key is declared or kept in a secrets manager, with webhook auth, through `up`s hit by
+    faults: a change whose key fails is rolled back to a working connection whose webhook secret did not move,
+    the program does what the error says, and every webhook secret in the state is the one Fivetran holds."""
+    emulator.add_external_secret(VAULT, SECRET, "itbl-key-in-the-vault")
+    emulator.add_external_secret(STALE_VAULT, SECRET, "invalid-key-in-the-stale-vault")
+    project = StackProject.create(tmp_path, emulator)
+
+    with scenario(FAULT_MATRIX, "cli: up creating 3 (declared + Basic, secret, declared) x 503 on 2 creates") as sc:
+        project.declare([with_auth("alpha", "Basic"), from_vault("beta"), connection("gamma")])
+        set_api_keys(project, {"alpha": "itbl-key-alpha", "gamma": "itbl-key-gamma"})
+        emulator.fault(method="POST", path=CREATE, status=503, count=2)
+        ok(project.up("--skip-preview"))
+        assert_stack_matches(project, emulator, sc, expect(["alpha", "beta", "gamma"], sync_frequency=360))
+        assert_keys_and_webhook_secrets(project, emulator, {"alpha": "declared", "beta": "secrets_manager",
+                                                            "gamma": "declared"})
+
+    with scenario(FAULT_MATRIX, "cli: up with failing keys (auth type + key, secret to a failing secret) and a "
+                                "move to a secret x PATCH committed, reply lost") as sc:
+        before = live_by_schema(emulator)
+        project.declare([with_auth("alpha", "OAuth2"), from_vault("beta", STALE_VAULT), from_vault("gamma")])
+        set_api_keys(project, {"alpha": "invalid-rotated-key-alpha"})
+        project.run("config", "rm", "--path", "apiKeys.gamma").check()
+        emulator.fault(method="PATCH", path=ONE_ID, drop_connection=True, after_commit=True, count=2)
+        text = failed(project.up("--skip-preview"), rf"'{before['alpha']['id']}'[^\n]*{ROLLED_BACK}",
+                      rf"'{before['beta']['id']}'[^\n]*{ROLLED_BACK}")
+        sc.notes["errors"] = _error_lines(text)
+        now = live_by_schema(emulator)
+        for name in ("alpha", "beta"):  # rolled back: working, the same key source, the same webhook secret
+            assert now[name]["status"]["setup_state"] == "connected", name
+            for key in ("external_secrets_manager_id", "external_secrets_keys_config"):
+                assert now[name].get(key) == before[name].get(key), (name, key)
+            for key in ("webhook_auth_type", "webhook_secret"):
+                assert now[name]["config"].get(key) == before[name]["config"].get(key), (name, key)
+        assert now["gamma"]["external_secrets_keys_config"] == {"api_key": SECRET}
+
+        # As the errors say: a working key for alpha (its auth type change stays), beta's working secret back.
+        clear_faults(emulator)
+        project.declare([with_auth("alpha", "OAuth2"), from_vault("beta"), from_vault("gamma")])
+        set_api_keys(project, {"alpha": "itbl-key-alpha-2"})
+        ok(project.up("--skip-preview"))
+        sc.outcome = "failing keys rolled back clearly; the fixed program converged"
+        assert_stack_matches(project, emulator, sc, expect(["alpha", "beta", "gamma"], sync_frequency=360))
+        assert live_by_schema(emulator)["alpha"]["config"]["webhook_auth_type"] == "OAuth2"
+        assert_keys_and_webhook_secrets(project, emulator, {"alpha": "declared", "beta": "secrets_manager",
+                                                            "gamma": "secrets_manager"})
+
+    with scenario(FAULT_MATRIX, "cli: up changing the webhook auth type of 2 x persistent 502, then up") as sc:
+        project.declare([with_auth("alpha", "NoAuth"), with_auth("beta", "Basic", external_secrets_manager_id=VAULT,
+                                                                 external_secrets_keys_config={"api_key": SECRET}),
+                         from_vault("gamma")])
+        emulator.fault(method="PATCH", path=ONE_ID, status=502, count=100)
+        failed(project.up("--skip-preview"), r"update connection '\w+'", r"\b502\b")
+        clear_faults(emulator)
+        ok(project.up("--skip-preview"))
+        sc.outcome = "failed clearly; next up converged"
+        assert_stack_matches(project, emulator, sc, expect(["alpha", "beta", "gamma"], sync_frequency=360))
+        assert_keys_and_webhook_secrets(project, emulator, {"alpha": "declared", "beta": "secrets_manager",
+                                                            "gamma": "secrets_manager"})
 
 
 # -- a run killed between the POST and the state write --------------------------------------------------------

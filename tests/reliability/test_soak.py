@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.reliability import soak
+from tests.reliability import soak, soak_plan
 
 pytestmark = pytest.mark.cli
 
@@ -33,13 +33,43 @@ def test_the_same_seed_draws_the_same_history() -> None:
 
 
 def test_every_kind_of_change_is_drawn() -> None:
-    """Over a long history, each program change, outside change and fault kind occurs."""
-    history = soak.plan(7, 300, 20)
-    ops = {action["op"] for actions in history for action in actions}
-    fields = {action["field"] for actions in history for action in actions if action["op"] == "set"}
-    assert ops >= {"add", "remove", "set", "rotate", "card", "adopt", "outside_edit", "outside_delete",
-                   "outside_column", "fault", "kill", "run"}, ops
-    assert fields >= {"sync_frequency", "paused", "events", "schema", "group", "blocked", "hashed", "resync"}
+    """Over long histories, each program change, outside change and fault kind occurs, and so does each way of
+    giving the key, each webhook auth type, and each scenario where features meet that the soak can produce
+    (see `soak_plan`)."""
+    history = soak.plan(7, 300, 20) + soak.plan(8, 300, 20)[1:]  # two seeds: the rarer draws need 600 rounds
+    actions = [action for round_ in history for action in round_]
+    ops = {action["op"] for action in actions}
+    fields = {action["field"] for action in actions if action["op"] == "set"}
+    assert ops >= {"add", "remove", "set", "rotate", "key", "adopt", "outside_edit", "outside_delete",
+                   "outside_column", "outside_card", "fault", "kill", "run"}, ops
+    assert fields >= {"sync_frequency", "paused", "events", "schema", "group", "blocked", "hashed", "resync", "auth",
+                      "naming", "policy"}
+    assert {a["to"] for a in actions if a["op"] == "key"} == {"declared", "card", "working", "failing"}
+    assert {a["value"] for a in actions if a["op"] == "set" and a["field"] == "auth"} == {"NoAuth", "Basic", "OAuth2"}
+    assert {a["key"] for a in actions if a["op"] == "adopt"} == {"declared", "card", "working", "failing"}
+    rounds = [{(a["op"], a.get("field")): a for a in round_} for round_ in history]
+    # 1: unpausing and a new schema config in one round
+    assert any(("set", "paused") in r and not r[("set", "paused")]["value"] and ("set", "blocked") in r
+               for r in rounds)
+    # 3 and 4: a secret-to-secret move to a failing one, an auth type change with a failing key
+    assert any(a["op"] == "key" and a["to"] == "failing" for a in actions)
+    assert any(("set", "auth") in r and (r.get(("rotate", None), {}).get("fails") or
+                                         r.get(("key", None), {}).get("to") == "failing") for r in rounds)
+    # 5 and 6: a naming change (a replacement that deletes first) and a naming declared as Fivetran holds it
+    model, replaced, same = soak_plan.ProgramModel(), set(), set()
+    for round_ in history:
+        model.start_round()
+        for action in round_:
+            if action["op"] not in ("fault", "kill", "run") and action["op"] not in soak_plan.OUTSIDE_ONLY:
+                model.apply(action)
+        naming = {a["name"] for a in round_ if a["op"] == "set" and a["field"] == "naming"}
+        replaced |= naming & model.replaced
+        same |= naming & model.same_naming
+        model.end_round()
+    assert replaced and same
+    # 8: a create's schema config write failing, then its clean-up
+    assert any(a["op"] == "fault" and a["spec"]["path"] == r"/schemas$" and a["spec"].get("status") == 400
+               for a in actions)
 
 
 def test_a_violation_fails_the_run_and_prints_the_seed_the_round_and_a_replayable_history(
