@@ -109,8 +109,10 @@ def _inverse(sent: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, An
     revert: dict[str, Any] = {name: before.get(name) for name in sorted(touched) if name != "config"}
     old_config = before.get("config") or {}
     config_keys = set(sent.get("config") or {}) | ({"api_key"} if moved else set())
-    config = {key: old_config.get(key) for key in sorted(config_keys)
-              if not (key == "api_key" and old_config.get(key) is None)}
+    # One key source goes back: a secrets manager `before` names is where Fivetran read the key (a declared key
+    # beside it in the state is one Fivetran had dropped), and Fivetran refuses a key and a mapping together.
+    key_held = old_config.get("api_key") is not None and not before.get("external_secrets_keys_config")
+    config = {key: old_config.get(key) for key in sorted(config_keys) if key != "api_key" or key_held}
     if config:
         revert["config"] = config
     return revert

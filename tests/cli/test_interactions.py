@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.emulator import REPO_ROOT, Emulator
+from tests.support.emulator import Emulator
 from tests.support.pulumi_cli import PulumiCli, PulumiResult
+from tests.support.stack import users_project
 
 pytestmark = pytest.mark.cli
 
@@ -37,17 +38,7 @@ KEY = "itbl-interactions-canary-0c7"
 
 @pytest.fixture
 def cli(tmp_path: Path, emulator: Emulator) -> Iterator[PulumiCli]:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "Pulumi.yaml").write_text("name: users-project\nruntime:\n  name: python\n  options:\n"
-                                      "    virtualenv: venv\n")
-    (root / "__main__.py").write_text(PROGRAM)
-    (root / "venv").symlink_to(REPO_ROOT / "venv")
-    cli = PulumiCli.in_tmp(root, tmp_path / "pulumi")
-    cli.run("stack", "init", "dev").check()
-    cli.run("config", "set", "fivetran:apiUrl", emulator.base_url).check()
-    cli.run("config", "set", "--secret", "fivetran:apiKey", emulator.api_key).check()
-    cli.run("config", "set", "--secret", "fivetran:apiSecret", emulator.api_secret).check()
+    cli = users_project(tmp_path, emulator, PROGRAM)
     cli.run("config", "set", "fivetran:createLimit", "0").check()
     cli.run("config", "set", "--secret", "key", KEY).check()
     yield cli

@@ -115,3 +115,20 @@ class StackProject:
         """The resources of a type in the stack's checkpoint."""
         resources = self.export()["deployment"].get("resources") or []
         return [r for r in resources if r["type"].endswith(type_suffix)]
+
+
+def users_project(tmp_dir: Path, emulator: Emulator, program: str, *, stack: str = "dev") -> PulumiCli:
+    """A user's own Pulumi project (not this repository's stack program): `program` as its `__main__.py`, the
+    repository's venv (the package installed there, as a user installs it), a stack talking to `emulator`."""
+    root = tmp_dir / "project"
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text("name: users-project\nruntime:\n  name: python\n  options:\n"
+                                      "    virtualenv: venv\n")
+    (root / "__main__.py").write_text(program)
+    (root / "venv").symlink_to(REPO_ROOT / "venv")
+    cli = PulumiCli.in_tmp(root, tmp_dir / "pulumi")
+    cli.run("stack", "init", stack).check()
+    cli.run("config", "set", "fivetran:apiUrl", emulator.base_url).check()
+    cli.run("config", "set", "--secret", "fivetran:apiKey", emulator.api_key).check()
+    cli.run("config", "set", "--secret", "fivetran:apiSecret", emulator.api_secret).check()
+    return cli
