@@ -1,5 +1,5 @@
 """Command line: `python -m fivetran_emulator [--host H] [--port N] [--db PATH] [--api-key K] [--api-secret S]
-[--group ID[:NAME]]... [--create-limit COUNT/SECONDS] [--verbose]`.
+[--group ID[:NAME]]... [--create-limit COUNT/SECONDS] [--latency SECONDS|LOW-HIGH] [--verbose]`.
 
 Prints `http://HOST:PORT/v1` as the first line of standard output once the socket listens, then serves
 until SIGTERM or SIGINT.
@@ -16,6 +16,7 @@ from typing import NoReturn
 from werkzeug.serving import make_server
 
 from .app import EmulatorApp, Settings
+from .latency import Latency, WithLatency
 from .ratelimit import CreateLimit
 from .store import Store
 
@@ -30,6 +31,13 @@ def _group(text: str) -> tuple[str, str]:
 def _limit(text: str) -> CreateLimit | None:
     try:
         return CreateLimit.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _latency(text: str) -> Latency:
+    try:
+        return Latency.parse(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -52,6 +60,13 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         metavar="COUNT/SECONDS",
         help="connection creations allowed per rolling window (default 20/60; 0 turns it off)",
     )
+    parser.add_argument(
+        "--latency",
+        type=_latency,
+        default=Latency(),
+        metavar="SECONDS|LOW-HIGH",
+        help="delay every /v1 request, fixed (0.2) or uniform in a range (0.1-0.3), like the real API (default 0)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request line to standard error")
     args = parser.parse_args(argv)
     return Settings(
@@ -62,6 +77,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         api_secret=args.api_secret,
         groups=args.group,
         create_limit=args.create_limit,
+        latency=args.latency,
         verbose=args.verbose,
     )
 
@@ -77,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     # Handlers first: a stop signal that arrives right after the URL line must still end the process cleanly.
     signal.signal(signal.SIGTERM, _stop)
     store = Store(settings.db)
-    server = make_server(settings.host, settings.port, EmulatorApp(store, settings), threaded=True)
+    server = make_server(settings.host, settings.port, WithLatency(EmulatorApp(store, settings), settings.latency),
+                         threaded=True)
     try:
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         print(f"http://{host}:{server.server_port}/v1", flush=True)

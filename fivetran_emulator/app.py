@@ -29,6 +29,7 @@ from .envelope import Call, Reply
 from .errors import ApiError
 from .faults import Fault, FaultBook, RequestLog, drop_connection
 from .groups import Groups
+from .latency import Latency
 from .metadata import Metadata
 from .ratelimit import CreateLimit, HourlyRequests
 from .schemas import Schemas
@@ -49,6 +50,7 @@ class Settings:
     api_secret: str = "dev-secret"
     groups: list[tuple[str, str]] = field(default_factory=list)
     create_limit: CreateLimit | None = CreateLimit(20, 60)
+    latency: Latency = Latency()
     verbose: bool = False
 
 
