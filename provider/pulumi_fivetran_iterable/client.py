@@ -69,6 +69,9 @@ USER_AGENT = f"pulumi-fivetran-iterable/{__version__} python-requests/{requests.
 ACCEPT_CONNECTIONS = "application/json;version=2"
 ACCEPT_OTHER = "application/json"  # the API declares plain JSON for /groups
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+# Requests in flight at once that keep their connection open for the next: the provider process serves up to
+# 64 calls at once (`server_threads`), a refresh's read with up to two requests out.
+MAX_CONNECTIONS = 128
 # Config keys whose values the client treats as secrets when it sends them.
 SECRET_KEY_SUFFIXES = ("api_key", "secret", "password", "token")
 OUTCOME_UNKNOWN_HINT = (
@@ -517,8 +520,9 @@ class FivetranClient:
                 session = requests.Session()
                 session.auth = (self.credentials.api_key, self.credentials.api_secret)
                 session.headers["User-Agent"] = self.user_agent
-                # Retries are ours (above); urllib3 must not retry on its own.
-                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
+                # Retries are ours (above); urllib3 must not retry on its own. Every request in flight holds a
+                # connection of its own, and a full pool drops the extra ones with a warning on stderr.
+                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=MAX_CONNECTIONS, max_retries=0)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._session = session

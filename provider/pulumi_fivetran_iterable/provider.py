@@ -18,6 +18,7 @@ from pulumi.runtime import rpc
 
 from .diagnostics import inform, show_plain_errors, warn
 from .enums import WebhookAuthType
+from .server_threads import serve_calls_in_parallel
 
 if TYPE_CHECKING:
     from .client import FivetranClient
@@ -65,8 +66,10 @@ class ProviderError(Exception):
     """An error shown to the user as is: it names the operation or field, the cause and the fix."""
 
 
-# In the provider process, the engine shows a ProviderError's message rather than a Python traceback.
+# In the provider process, the engine shows a ProviderError's message rather than a Python traceback, and as
+# many calls are served at once as the engine sends (`--parallel`), not the SDK server's four.
 show_plain_errors(ProviderError)
+serve_calls_in_parallel()
 
 
 class IterableConnectionProvider(dynamic.ResourceProvider):
@@ -102,7 +105,8 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
 
     @property
     def client(self) -> FivetranClient:
-        """The process's one client, created on first use (the engine calls from up to four threads)."""
+        """The process's one client, created on first use (the engine calls from as many threads as its
+        `--parallel`)."""
         from .settings import ProviderSettings
 
         with self._lock:
