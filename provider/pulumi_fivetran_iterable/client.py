@@ -6,6 +6,9 @@ envelope as plain dicts. One client is meant to be shared by the threads of a pr
 Retry rules (see the reference, section 10):
 - 429 is retried for every method (nothing was done), after `Retry-After` (each wait capped at
   `max_wait_s`); when Fivetran asks for longer than the call's remaining budget, `RateLimitedError` at once.
+  A 429 on anything but a create means the account's hourly request limit is used up: every thread of the
+  process then holds back for the `Retry-After` (`RequestLimit`), as creates do after a create's 429
+  (`CreateThrottle`), and a call that cannot wait that long fails at once instead of asking again.
 - 500/502/503/504, dropped connections and read timeouts are retried, with exponential backoff and full
   jitter, for requests that are safe to repeat: GET, PATCH (absolute values), DELETE, and the POSTs that
   only run tests or issue a Connect Card.
@@ -45,6 +48,7 @@ from .errors import (
     error_from_response,
     retry_after_s,
 )
+from .request_limit import RequestLimit
 from .throttle import CreateThrottle
 from .version import __version__
 
@@ -74,6 +78,10 @@ RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 MAX_CONNECTIONS = 128
 # Config keys whose values the client treats as secrets when it sends them.
 SECRET_KEY_SUFFIXES = ("api_key", "secret", "password", "token")
+ACCOUNT_LIMIT_HINT = (
+    "a 429 on any call but a create means the account's API request limit is used up: 20,000 calls per rolling "
+    "hour on paid plans, shared by every tool that uses the account"
+)
 OUTCOME_UNKNOWN_HINT = (
     "Fivetran may or may not have done it; look the connection up (by group and schema) before trying again"
 )
@@ -111,7 +119,8 @@ class RetryPolicy:
     """Timeouts and retry limits for each client call.
 
     A call makes at most `max_attempts` requests and waits at most `budget_s` seconds in total (time spent
-    in the create throttle not counted). Backoff waits are random in `[0, min(max_wait_s, base_delay_s *
+    in the create throttle, or held back by another call's 429, not counted; a hold longer than the budget
+    fails the call at once). Backoff waits are random in `[0, min(max_wait_s, base_delay_s *
     2**n)]` (full jitter). `sleep`, `clock` and `jitter` are injectable so tests run fast.
     """
 
@@ -154,11 +163,13 @@ class FivetranClient:
         *,
         retry: RetryPolicy = DEFAULT_RETRY,
         create_throttle: CreateThrottle | None = DEFAULT_CREATE_THROTTLE,
+        request_limit: RequestLimit | None = None,
         user_agent_suffix: str = "",
     ) -> None:
         self.credentials = credentials
         self.retry = retry
         self.create_throttle = create_throttle
+        self.request_limit = request_limit or RequestLimit()
         self.user_agent = f"{USER_AGENT} {user_agent_suffix}".strip()
         self._redactor = Redactor(credentials.api_key, credentials.api_secret)
         self._lock = threading.Lock()
@@ -378,9 +389,14 @@ class FivetranClient:
 
         maybe_applied = False
         failure: FivetranError | None = None
+        held_back = False  # this call's last attempt got the 429 that holds everyone back, and it waited
         for attempt in range(1, policy.max_attempts + 1):
             if throttle is not None:
                 throttled_s += throttle.acquire()
+            if not held_back:
+                # Like the create throttle's, this wait is pacing, not a retry: it is not taken from the budget.
+                throttled_s += self._wait_out_the_request_limit(operation, budget_left())
+            held_back = False
             try:
                 response = self._once(method, path, attempt, params=params, data=data, headers=headers)
             except requests.RequestException as exc:
@@ -399,14 +415,20 @@ class FivetranClient:
                 status = response.status_code
                 if status == 429:
                     retry_after = retry_after_s(response)
+                    hold = policy.base_delay_s if retry_after is None else retry_after
                     if throttle is not None:
-                        throttle.defer(policy.base_delay_s if retry_after is None else retry_after)
+                        throttle.defer(hold)
+                    if not create or response.headers.get("X-Rate-Limit-Remaining", "").strip() == "0":
+                        # The account is out of calls: every thread waits as long as Fivetran asks (and a call
+                        # that cannot wait that long fails before it sends anything).
+                        self.request_limit.hold(hold)
+                        held_back = True
                     if retry_after is not None and retry_after > budget_left():
                         left = max(budget_left(), 0)
                         hint = (
                             f"Fivetran asked to wait {retry_after:g} s, more than the {left:.0f} s this call "
                             "may still wait; run again after that time"
-                            + (", or lower fivetran:createLimit" if create else ", or do fewer at once")
+                            + (", or lower fivetran:createLimit" if create else f" ({ACCOUNT_LIMIT_HINT})")
                         )
                         raise self._error_from_response(operation, response, hint=hint)
                     hint = f"still rate limited after {attempt} attempts; try again later"
@@ -429,6 +451,22 @@ class FivetranClient:
         assert failure is not None
         raise failure
 
+    def _wait_out_the_request_limit(self, operation: str, budget_left_s: float) -> float:
+        """Before a request: wait while the account is out of calls (another call got a 429), or fail at once
+        when that is longer than this call may wait; the seconds waited."""
+        held = self.request_limit.wait_s()
+        if held <= 0:
+            return 0.0
+        if held > budget_left_s:
+            raise self._error(
+                RateLimitedError, operation,
+                f"Fivetran answered 429 to another call of this run and asked to wait {held:.0f} s more, longer "
+                f"than this call may wait", status=429, retry_after=held,
+                hint=f"run again after that time ({ACCOUNT_LIMIT_HINT})")
+        log.debug("holding %s back %.2f s: the account's request limit is used up", self.redact(operation), held)
+        self.retry.sleep(held)
+        return held
+
     def _once(self, method: str, path: str, attempt: int, **options: Any) -> requests.Response:
         """One HTTP request, counted and logged (method, path, status, time; never bodies or headers)."""
         policy = self.retry
@@ -445,6 +483,7 @@ class FivetranClient:
             log.debug("%s %s -> %s (attempt %d)", method, self.redact(path), type(exc).__name__, attempt)
             raise
         self._count_request()
+        self.request_limit.record(response.headers)
         date = response.headers.get("Date")
         if date:
             self._last_date = (date, time.time())  # one assignment: threads never see half of it

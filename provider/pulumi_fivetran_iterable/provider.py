@@ -230,7 +230,16 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
             message = f"{error}" if error.operation == operation else f"{operation}: {error}"
         except Exception as error:  # a bug of ours: name it plainly rather than show a wall of frames
             message = f"{operation}: unexpected {type(error).__name__}: {error}"
+        finally:
+            self._tell_request_limit()
         raise ProviderError(self._redact(message)) from None
+
+    def _tell_request_limit(self) -> None:
+        """Warn, on the resource whose call this is, about this run's share of the account's request limit."""
+        with self._lock:
+            client = self._client
+        for notice in client.request_limit.notices() if client is not None else ():
+            warn(notice)
 
     def _redact(self, text: str) -> str:
         with self._lock:
