@@ -20,6 +20,7 @@ Retry rules (see the reference, section 10):
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -175,6 +176,9 @@ class FivetranClient:
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
         self._request_count = 0
+        # Writes (any request but a GET) started and finished: what a cached read must not have missed.
+        self._writes_started = 0
+        self._writes_finished = 0
         # The `Date` header of the latest reply, and our clock when it arrived (see `server_clock_offset_s`).
         self._last_date: tuple[str, float] | None = None
 
@@ -199,6 +203,12 @@ class FivetranClient:
         operation = f"list connections in group '{group_id}'" + (f" with schema '{schema}'" if schema else "")
         query = {"group_id": group_id, "schema": schema}
         return [item for page in self._pages("/connections", operation, query, page_size) for item in page]
+
+    def list_group_connections(self, group_id: str, *, page_size: int = 1000) -> list[dict[str, Any]]:
+        """`GET /groups/{id}/connections`: every connection of the group, following every page."""
+        path = f"/groups/{_segment(group_id)}/connections"
+        operation = f"list connections of group '{group_id}'"
+        return [item for page in self._pages(path, operation, {}, page_size) for item in page]
 
     def create_connection(self, body: dict[str, Any]) -> dict[str, Any]:
         """`POST /connections` (throttled); raises `OutcomeUnknownError` when the outcome is unknown."""
@@ -308,6 +318,12 @@ class FivetranClient:
         with self._lock:
             return self._request_count
 
+    def write_mark(self) -> tuple[int, int]:
+        """(writes started, writes finished) so far: an answer read between two equal marks with no write in
+        flight (both numbers equal) reflects every write this client has made, and none is under way."""
+        with self._lock:
+            return self._writes_started, self._writes_finished
+
     def close(self) -> None:
         """Close the HTTP session (a later call opens a new one)."""
         with self._lock:
@@ -375,6 +391,35 @@ class FivetranClient:
         create: bool = False,
     ) -> _Reply:
         """Send a request under the retry rules of the module docstring; the final, non-retryable reply."""
+        with self._writing(method != "GET"):
+            return self._attempts(method, path, operation, params=params, body=body, idempotent=idempotent,
+                                  create=create)
+
+    @contextlib.contextmanager
+    def _writing(self, write: bool) -> Iterator[None]:
+        """Count a write from before its first attempt until after its last (see `write_mark`)."""
+        if not write:
+            yield
+            return
+        with self._lock:
+            self._writes_started += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writes_finished += 1
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        idempotent: bool,
+        create: bool,
+    ) -> _Reply:
         policy = self.retry
         throttle = self.create_throttle if create else None
         headers = {"Accept": ACCEPT_CONNECTIONS if path.startswith("/connections") else ACCEPT_OTHER}

@@ -18,10 +18,12 @@ from pulumi.runtime import rpc
 
 from .diagnostics import inform, show_plain_errors, warn
 from .enums import WebhookAuthType
-from .server_threads import serve_calls_in_parallel
+from .server_threads import SERVER_WORKERS, serve_calls_in_parallel
 
 if TYPE_CHECKING:
     from .client import FivetranClient
+    from .group_listing import GroupListings
+    from .reading import SideRequests
     from .settings import ProviderSettings
 
 # The program process imports this module too (the resource pickles a reference to the provider class), but
@@ -85,6 +87,8 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
     def _init_process_state(self) -> None:
         self._settings: ProviderSettings | None = None  # from `configure`; without it, the environment alone
         self._client: FivetranClient | None = None
+        # The threads a read's side requests run on, and (with fivetran:readByGroup) this run's group lists.
+        self._readers_made: tuple[SideRequests, GroupListings | None] | None = None
         self._lock = threading.Lock()
         # Connections adopted by a resource in this run: a resource the same run deletes (a rename) must not
         # delete them. One provider process serves every resource of a run.
@@ -101,21 +105,39 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         from .settings import ProviderSettings
 
         self._settings = ProviderSettings.load(req.config.get)
-        self._client = None
+        with self._lock:
+            self._client = self._readers_made = None
 
     @property
     def client(self) -> FivetranClient:
         """The process's one client, created on first use (the engine calls from as many threads as its
         `--parallel`)."""
-        from .settings import ProviderSettings
-
         with self._lock:
             if self._client is None:
                 try:
-                    self._client = (self._settings or ProviderSettings()).client()
+                    self._client = self._current_settings().client()
                 except Exception as error:
                     raise ProviderError(str(error)) from None
             return self._client
+
+    def _readers(self) -> tuple[SideRequests, GroupListings | None]:
+        """The threads a read's side requests run on, and this run's group lists when the settings allow them."""
+        from .group_listing import GroupListings
+        from .reading import SideRequests
+
+        with self._lock:
+            if self._readers_made is None:
+                try:
+                    by_group = self._current_settings().reads_by_group()
+                except ValueError as error:
+                    raise ProviderError(str(error)) from None
+                self._readers_made = SideRequests(SERVER_WORKERS), GroupListings() if by_group else None
+            return self._readers_made
+
+    def _current_settings(self) -> ProviderSettings:
+        from .settings import ProviderSettings
+
+        return self._settings or ProviderSettings()
 
     # -- check and diff: no network --------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
@@ -158,17 +180,18 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         return dynamic.CreateResult(data["id"], outputs(held, data, previous={}, key_source=created.key_source))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        from . import operations, schema_operations
         from .payloads import inputs_from_api
+        from .reading import read_connection
 
-        data = self._call(f"read connection '{id_}'", operations.read, self.client, id_)
+        state = self._state(props)
+        side, listings = self._readers()
+        found = self._call(f"read connection '{id_}'", read_connection, self.client, id_, state.get("group_id"),
+                           state.get("schema_config"), side, listings)
+        data = found.connection
         if data is None:
             return dynamic.ReadResult(None, {})  # gone: refresh drops it, the next `up` creates it again
-        state = self._state(props)
         inputs = inputs_from_api(data, previous=state)
-        inputs["schema_config"] = self._call(f"read schema config of connection '{id_}'",
-                                             schema_operations.read_schema_config, self.client, id_,
-                                             state.get("schema_config"))
+        inputs["schema_config"] = found.schema_config
         inputs = {key: value for key, value in inputs.items() if value is not None}
         return dynamic.ReadResult(id_, outputs(inputs, data, previous=props), inputs)
 
