@@ -7,8 +7,10 @@ the real API's speed: how many requests it keeps in flight, and how long a `pulu
 connections takes. Control endpoints are never delayed.
 
 `GET /__emulator/latency` reports the setting and how many `/v1` requests are in flight now and were at most
-at once (`peak_in_flight`, since start or the last `POST`); `POST /__emulator/latency {"latency": "0.2"}`
-changes the setting (`"0"` turns it off) and starts a new peak.
+at once (`peak_in_flight`), and, since start or the last `POST`, for how long at least one was in flight
+(`busy_s`) and the sum of their times (`request_s`): `request_s / busy_s` is how many a client kept in flight on
+average while it was waiting on the API. `POST /__emulator/latency {"latency": "0.2"}` changes the setting
+(`"0"` turns it off) and starts the counts anew.
 
 This is a WSGI wrapper around the app, so the rest of the emulator knows nothing of it.
 """
@@ -68,6 +70,9 @@ class WithLatency:
         self._lock = threading.Lock()
         self._in_flight = 0
         self._peak = 0
+        self._busy_since = 0.0
+        self._busy_s = 0.0
+        self._request_s = 0.0
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -75,7 +80,10 @@ class WithLatency:
             return self._control(environ, start_response)
         if not (path == "/v1" or path.startswith("/v1/")):
             return self.app(environ, start_response)
+        started = time.monotonic()
         with self._lock:
+            if self._in_flight == 0:
+                self._busy_since = started
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
         try:
@@ -85,12 +93,17 @@ class WithLatency:
             # The body is built before returning (every answer of the app is a complete JSON document).
             return list(self.app(environ, start_response))
         finally:
+            ended = time.monotonic()
             with self._lock:
                 self._in_flight -= 1
+                self._request_s += ended - started
+                if self._in_flight == 0:
+                    self._busy_s += ended - self._busy_since
 
     def report(self) -> dict[str, Any]:
         with self._lock:
-            return {"latency": str(self.latency), "in_flight": self._in_flight, "peak_in_flight": self._peak}
+            return {"latency": str(self.latency), "in_flight": self._in_flight, "peak_in_flight": self._peak,
+                    "busy_s": round(self._busy_s, 4), "request_s": round(self._request_s, 4)}
 
     def _control(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -117,4 +130,6 @@ class WithLatency:
         with self._lock:
             self.latency = latency
             self._peak = self._in_flight
+            self._busy_s = self._request_s = 0.0
+            self._busy_since = time.monotonic()
         return 200, self.report()
