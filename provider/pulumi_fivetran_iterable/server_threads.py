@@ -42,6 +42,7 @@ from .diagnostics import _is_provider_server
 # Enough for the engine's default `--parallel` (4 per CPU) on a machine of up to 16 CPUs; idle workers cost
 # a blocked thread each.
 SERVER_WORKERS = 64
+_lock = threading.Lock()
 
 
 def serve_calls_in_parallel(workers: int = SERVER_WORKERS) -> bool:
@@ -55,16 +56,13 @@ def serve_calls_in_parallel(workers: int = SERVER_WORKERS) -> bool:
         if executor._max_workers >= workers:
             return True
         executor._max_workers = workers
-        # Start the new workers now: `_adjust_thread_count` starts one per call while no idle worker is counted
-        # (each call first uses up one count of a finished call, of which there may be a few).
-        for _ in range(2 * workers):
+        # Start the new workers now: each `_adjust_thread_count` uses up the count of one finished call (a few
+        # calls were served before this import) or starts a worker. The bound only guards against a surprise.
+        for _ in range(100 * workers):
             if len(executor._threads) >= workers:
                 break
             executor._adjust_thread_count()
     return len(executor._threads) >= workers
-
-
-_lock = threading.Lock()
 
 
 def _executor_of(thread: threading.Thread) -> ThreadPoolExecutor | None:
