@@ -259,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write bench/results/<date>-<machine>-latency.json (the run to commit)")
     args = parser.parse_args(argv)
     facts = machine.facts(find_pulumi())
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT, capture_output=True,
+                            text=True).stdout.strip()
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     try:
@@ -267,8 +269,6 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     facts["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     command = "venv/bin/python -m bench.latency " + " ".join(argv if argv is not None else sys.argv[1:])
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT, capture_output=True,
-                            text=True).stdout.strip()
     report = {"command": command.strip(), "commit": commit, "machine": facts,
               "total_s": round(time.monotonic() - started, 1), "latency": section}
     print("\n".join(table_lines(section)))
