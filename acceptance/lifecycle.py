@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_fivetran_iterable.args import IterableConfigArgs
+from pulumi_fivetran_iterable.args import IterableConfigArgsDict
 from pulumi_fivetran_iterable.catalog import SOURCE_SCHEMA
+from pulumi_fivetran_iterable.group_listing import carries_what_a_read_needs, differences
 
 from .context import Run, check, described, id_shape, outputs_of, step
 from .fivetran import segment
@@ -65,12 +66,13 @@ def preflight(run: Run) -> str:
     check(reply.status != 404, f"no destination group '{run.group_id}' in this account ({reply.describe()}): check "
                                "--group (Fivetran dashboard > Destinations, or GET /v1/groups)")
     check(reply.ok, f"reading group '{run.group_id}' answered {reply.describe()}")
-    limit = reply.headers.get("X-Rate-Limit")
-    run.answer("rate-limits", f"X-Rate-Limit {limit}" if limit else "no X-Rate-Limit header",
-               same=None if limit is None else limit == "20000")
+    limit, remaining = reply.headers.get("X-Rate-Limit"), reply.headers.get("X-Rate-Limit-Remaining")
+    run.answer("rate-limits", (f"X-Rate-Limit {limit}" if limit else "no X-Rate-Limit header")
+               + (f", X-Rate-Limit-Remaining {remaining}" if remaining else ", no X-Rate-Limit-Remaining header"),
+               same=None if limit is None else (limit == "20000" and remaining is not None))
     metadata = run.api.call("GET", "/metadata/connector-types/iterable")
     fields = set((metadata.data.get("config") or {}).get("properties") or {})
-    ours = {name for name in IterableConfigArgs.__dataclass_fields__} | READ_ONLY_CONFIG
+    ours = set(IterableConfigArgsDict.__annotations__) | READ_ONLY_CONFIG
     if metadata.ok and fields:
         unknown, unlisted = sorted(fields - ours), sorted(ours - fields)
         run.answer("config-fields", f"{len(fields)} fields; unknown to the provider: {unknown or 'none'}; the "
@@ -203,9 +205,23 @@ def update(run: Run) -> str:
     run.answer("patch-merge", f"keys not sent {'kept' if kept else 'lost'}; the key sent as null "
                               f"{'cleared' if cleared else 'kept: ' + str(config.get('historical_sync_limit_date'))}",
                same=kept and cleared)
+    _answer_list_items(run, data)
     sent = [f for f in writes[-1].note.split(",") if f not in ("run_setup_tests", "trust_certificates",
                                                                 "trust_fingerprints")]
     return f"PATCH of {', '.join(sent)} only; id unchanged"
+
+
+def _answer_list_items(run: Run, from_get: dict[str, Any]) -> None:
+    """Whether the group's list carries the connection as its own GET does (what `fivetran:readByGroup` relies
+    on): the run's own connection, listed by group and schema, beside the GET just made."""
+    listed = [item for item in run.api.find(run.names.schema("main")) if item.get("id") == from_get.get("id")]
+    if not listed:
+        run.answer("list-items", "not in the list filtered by its schema", same=False)
+        return
+    differing = differences(from_get, listed[0])
+    complete = carries_what_a_read_needs(listed[0])
+    run.answer("list-items", f"differences from the GET: {', '.join(differing) or 'none'}; carries what a read "
+                             f"needs: {'yes' if complete else 'no'}", same=not differing and complete)
 
 
 @step("drift", "a change made outside Pulumi shows in a refreshed preview, and `up` puts it back",

@@ -115,7 +115,10 @@ QUESTIONS: tuple[Question, ...] = (
     Question("other-groups", "lists of an unknown group", "empty list, or 404 under /groups",
              not_checkable="the suite sends nothing about a group but its own, by design"),
     Question("paging", "a list with limit outside 1..1000", "400", step="api-probes"),
-    Question("rate-limits", "the hourly request limit Fivetran reports (X-Rate-Limit)", "20000, not enforced",
+    Question("list-items", "a connection listed by group and schema, beside its own GET (fivetran:readByGroup)",
+             "the same connection object, with every field a read needs", step="update"),
+    Question("rate-limits", "the hourly request limit Fivetran reports (X-Rate-Limit, X-Rate-Limit-Remaining)",
+             "20000, not enforced; both headers on every answer",
              step="preflight"),
 )
 

@@ -19,6 +19,9 @@ same run, so a busy or slow machine moves the absolute times but much less the f
                         of connections declaring every table and column, against the same without.
 6. Floor               (bench/floor.py)     up of new connections, preview, no-change up and refresh against a
                         null dynamic provider with the same inputs, at 10, 100, 300 and 1,000 connections.
+7. Latency             (bench/latency.py)   preview with drift, refresh and an update of every connection with
+                        0.2 s and 0.1 s added to every request, at 100 and 1,000 connections: requests, and how
+                        many the run kept in flight against the engine's --parallel 8 and 16.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: `venv/bin/python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import bulk, checkdiff, cli_scale, floor, machine, overhead, schema  # noqa: E402
+from bench import bulk, checkdiff, cli_scale, floor, latency, machine, overhead, schema  # noqa: E402
 from bench.cli_scale import log  # noqa: E402
 from tests.support.emulator import start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiCliNotFound, find_pulumi  # noqa: E402
@@ -110,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         floor_sizes = (10, 30) if args.quick else (10, 100, 300, 1000)
         log(f"[{_t(started)}] 6. against a null provider at {', '.join(map(str, floor_sizes))} connections")
         report["floor"] = floor.measure(tmp / "floor", floor_sizes)
+        latency_sizes = (10, 30) if args.quick else (100, 1000)
+        log(f"[{_t(started)}] 7. at the real API's latency, {', '.join(map(str, latency_sizes))} connections")
+        report["latency"] = latency.measure(tmp / "latency", latency_sizes, latency.LATENCIES, latency.PARALLELS,
+                                            rounds=1 if args.quick else None)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -252,6 +259,8 @@ def table(r: dict[str, Any]) -> str:
         lines += ["", *schema.table_lines(r["schema_config"])]
     if "floor" in r:  # nor section 6
         lines += ["", *floor.table_lines(r["floor"])]
+    if "latency" in r:  # nor section 7
+        lines += ["", *latency.table_lines(r["latency"])]
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """Command line: `python -m fivetran_emulator [--host H] [--port N] [--db PATH] [--api-key K] [--api-secret S]
-[--group ID[:NAME]]... [--create-limit COUNT/SECONDS] [--refuse-table-resync] [--verbose]`.
+[--group ID[:NAME]]... [--create-limit COUNT/SECONDS] [--refuse-table-resync] [--latency SECONDS|LOW-HIGH]
+[--verbose]`.
 
 Prints `http://HOST:PORT/v1` as the first line of standard output once the socket listens, then serves
 until SIGTERM or SIGINT.
@@ -16,6 +17,7 @@ from typing import NoReturn
 from werkzeug.serving import make_server
 
 from .app import EmulatorApp, Settings
+from .latency import Latency, WithLatency
 from .ratelimit import CreateLimit
 from .store import Store
 
@@ -30,6 +32,13 @@ def _group(text: str) -> tuple[str, str]:
 def _limit(text: str) -> CreateLimit | None:
     try:
         return CreateLimit.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _latency(text: str) -> Latency:
+    try:
+        return Latency.parse(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -58,6 +67,13 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         help="answer re-syncs of single tables with 400, as Fivetran answers them for connector types without "
         "table-level re-sync (whole re-syncs still work)",
     )
+    parser.add_argument(
+        "--latency",
+        type=_latency,
+        default=Latency(),
+        metavar="SECONDS|LOW-HIGH",
+        help="delay every /v1 request, fixed (0.2) or uniform in a range (0.1-0.3), like the real API (default 0)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request line to standard error")
     args = parser.parse_args(argv)
     return Settings(
@@ -69,6 +85,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         groups=args.group,
         create_limit=args.create_limit,
         refuse_table_resync=args.refuse_table_resync,
+        latency=args.latency,
         verbose=args.verbose,
     )
 
@@ -84,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     # Handlers first: a stop signal that arrives right after the URL line must still end the process cleanly.
     signal.signal(signal.SIGTERM, _stop)
     store = Store(settings.db)
-    server = make_server(settings.host, settings.port, EmulatorApp(store, settings), threaded=True)
+    server = make_server(settings.host, settings.port, WithLatency(EmulatorApp(store, settings), settings.latency),
+                         threaded=True)
     try:
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         print(f"http://{host}:{server.server_port}/v1", flush=True)

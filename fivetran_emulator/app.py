@@ -29,6 +29,7 @@ from .envelope import Call, Reply
 from .errors import ApiError
 from .faults import Fault, FaultBook, RequestLog, drop_connection
 from .groups import Groups
+from .latency import Latency
 from .metadata import Metadata
 from .ratelimit import CreateLimit, HourlyRequests
 from .responses import error_response, http_error, json_response
@@ -52,6 +53,7 @@ class Settings:
     groups: list[tuple[str, str]] = field(default_factory=list)
     create_limit: CreateLimit | None = CreateLimit(20, 60)
     refuse_table_resync: bool = False
+    latency: Latency = Latency()
     verbose: bool = False
 
 

@@ -6,6 +6,9 @@ envelope as plain dicts. One client is meant to be shared by the threads of a pr
 Retry rules (see the reference, section 10):
 - 429 is retried for every method (nothing was done), after `Retry-After` (each wait capped at
   `max_wait_s`); when Fivetran asks for longer than the call's remaining budget, `RateLimitedError` at once.
+  A 429 on anything but a create means the account's hourly request limit is used up: every thread of the
+  process then holds back for the `Retry-After` (`RequestLimit`), as creates do after a create's 429
+  (`CreateThrottle`), and a call that cannot wait that long fails at once instead of asking again.
 - 500/502/503/504, dropped connections and read timeouts are retried, with exponential backoff and full
   jitter, for requests that are safe to repeat: GET, PATCH (absolute values), DELETE, and the POSTs that
   only run tests or issue a Connect Card.
@@ -17,6 +20,7 @@ Retry rules (see the reference, section 10):
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -45,6 +49,7 @@ from .errors import (
     error_from_response,
     retry_after_s,
 )
+from .request_limit import RequestLimit
 from .throttle import CreateThrottle
 from .version import __version__
 
@@ -69,8 +74,15 @@ USER_AGENT = f"pulumi-fivetran-iterable/{__version__} python-requests/{requests.
 ACCEPT_CONNECTIONS = "application/json;version=2"
 ACCEPT_OTHER = "application/json"  # the API declares plain JSON for /groups
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+# Requests in flight at once that keep their connection open for the next: the provider process serves up to
+# 64 calls at once (`server_threads`), a refresh's read with up to two requests out.
+MAX_CONNECTIONS = 128
 # Config keys whose values the client treats as secrets when it sends them.
 SECRET_KEY_SUFFIXES = ("api_key", "secret", "password", "token")
+ACCOUNT_LIMIT_HINT = (
+    "a 429 on any call but a create means the account's API request limit is used up: 20,000 calls per rolling "
+    "hour on paid plans, shared by every tool that uses the account"
+)
 OUTCOME_UNKNOWN_HINT = (
     "Fivetran may or may not have done it; look the connection up (by group and schema) before trying again"
 )
@@ -108,7 +120,8 @@ class RetryPolicy:
     """Timeouts and retry limits for each client call.
 
     A call makes at most `max_attempts` requests and waits at most `budget_s` seconds in total (time spent
-    in the create throttle not counted). Backoff waits are random in `[0, min(max_wait_s, base_delay_s *
+    in the create throttle, or held back by another call's 429, not counted; a hold longer than the budget
+    fails the call at once). Backoff waits are random in `[0, min(max_wait_s, base_delay_s *
     2**n)]` (full jitter). `sleep`, `clock` and `jitter` are injectable so tests run fast.
     """
 
@@ -151,16 +164,21 @@ class FivetranClient:
         *,
         retry: RetryPolicy = DEFAULT_RETRY,
         create_throttle: CreateThrottle | None = DEFAULT_CREATE_THROTTLE,
+        request_limit: RequestLimit | None = None,
         user_agent_suffix: str = "",
     ) -> None:
         self.credentials = credentials
         self.retry = retry
         self.create_throttle = create_throttle
+        self.request_limit = request_limit or RequestLimit()
         self.user_agent = f"{USER_AGENT} {user_agent_suffix}".strip()
         self._redactor = Redactor(credentials.api_key, credentials.api_secret)
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
         self._request_count = 0
+        # Writes (any request but a GET) started and finished: what a cached read must not have missed.
+        self._writes_started = 0
+        self._writes_finished = 0
         # The `Date` header of the latest reply, and our clock when it arrived (see `server_clock_offset_s`).
         self._last_date: tuple[str, float] | None = None
 
@@ -294,6 +312,12 @@ class FivetranClient:
         with self._lock:
             return self._request_count
 
+    def write_mark(self) -> tuple[int, int]:
+        """(writes started, writes finished) so far: an answer read between two equal marks with no write in
+        flight (both numbers equal) reflects every write this client has made, and none is under way."""
+        with self._lock:
+            return self._writes_started, self._writes_finished
+
     def close(self) -> None:
         """Close the HTTP session (a later call opens a new one)."""
         with self._lock:
@@ -361,6 +385,35 @@ class FivetranClient:
         create: bool = False,
     ) -> _Reply:
         """Send a request under the retry rules of the module docstring; the final, non-retryable reply."""
+        with self._writing(method != "GET"):
+            return self._attempts(method, path, operation, params=params, body=body, idempotent=idempotent,
+                                  create=create)
+
+    @contextlib.contextmanager
+    def _writing(self, write: bool) -> Iterator[None]:
+        """Count a write from before its first attempt until after its last (see `write_mark`)."""
+        if not write:
+            yield
+            return
+        with self._lock:
+            self._writes_started += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writes_finished += 1
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        idempotent: bool,
+        create: bool,
+    ) -> _Reply:
         policy = self.retry
         throttle = self.create_throttle if create else None
         headers = {"Accept": ACCEPT_CONNECTIONS if path.startswith("/connections") else ACCEPT_OTHER}
@@ -375,9 +428,14 @@ class FivetranClient:
 
         maybe_applied = False
         failure: FivetranError | None = None
+        held_back = False  # this call's last attempt got the 429 that holds everyone back, and it waited
         for attempt in range(1, policy.max_attempts + 1):
             if throttle is not None:
                 throttled_s += throttle.acquire()
+            if not held_back:
+                # Like the create throttle's, this wait is pacing, not a retry: it is not taken from the budget.
+                throttled_s += self._wait_out_the_request_limit(operation, budget_left())
+            held_back = False
             try:
                 response = self._once(method, path, attempt, params=params, data=data, headers=headers)
             except requests.RequestException as exc:
@@ -396,14 +454,20 @@ class FivetranClient:
                 status = response.status_code
                 if status == 429:
                     retry_after = retry_after_s(response)
+                    hold = policy.base_delay_s if retry_after is None else retry_after
                     if throttle is not None:
-                        throttle.defer(policy.base_delay_s if retry_after is None else retry_after)
+                        throttle.defer(hold)
+                    if not create or response.headers.get("X-Rate-Limit-Remaining", "").strip() == "0":
+                        # The account is out of calls: every thread waits as long as Fivetran asks (and a call
+                        # that cannot wait that long fails before it sends anything).
+                        self.request_limit.hold(hold)
+                        held_back = True
                     if retry_after is not None and retry_after > budget_left():
                         left = max(budget_left(), 0)
                         hint = (
                             f"Fivetran asked to wait {retry_after:g} s, more than the {left:.0f} s this call "
                             "may still wait; run again after that time"
-                            + (", or lower fivetran:createLimit" if create else ", or do fewer at once")
+                            + (", or lower fivetran:createLimit" if create else f" ({ACCOUNT_LIMIT_HINT})")
                         )
                         raise self._error_from_response(operation, response, hint=hint)
                     hint = f"still rate limited after {attempt} attempts; try again later"
@@ -426,6 +490,22 @@ class FivetranClient:
         assert failure is not None
         raise failure
 
+    def _wait_out_the_request_limit(self, operation: str, budget_left_s: float) -> float:
+        """Before a request: wait while the account is out of calls (another call got a 429), or fail at once
+        when that is longer than this call may wait; the seconds waited."""
+        held = self.request_limit.wait_s()
+        if held <= 0:
+            return 0.0
+        if held > budget_left_s:
+            raise self._error(
+                RateLimitedError, operation,
+                f"Fivetran answered 429 to another call of this run and asked to wait {held:.0f} s more, longer "
+                f"than this call may wait", status=429, retry_after=held,
+                hint=f"run again after that time ({ACCOUNT_LIMIT_HINT})")
+        log.debug("holding %s back %.2f s: the account's request limit is used up", self.redact(operation), held)
+        self.retry.sleep(held)
+        return held
+
     def _once(self, method: str, path: str, attempt: int, **options: Any) -> requests.Response:
         """One HTTP request, counted and logged (method, path, status, time; never bodies or headers)."""
         policy = self.retry
@@ -442,6 +522,7 @@ class FivetranClient:
             log.debug("%s %s -> %s (attempt %d)", method, self.redact(path), type(exc).__name__, attempt)
             raise
         self._count_request()
+        self.request_limit.record(response.headers)
         date = response.headers.get("Date")
         if date:
             self._last_date = (date, time.time())  # one assignment: threads never see half of it
@@ -518,8 +599,9 @@ class FivetranClient:
                 session = requests.Session()
                 session.auth = (self.credentials.api_key, self.credentials.api_secret)
                 session.headers["User-Agent"] = self.user_agent
-                # Retries are ours (above); urllib3 must not retry on its own.
-                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
+                # Retries are ours (above); urllib3 must not retry on its own. Every request in flight holds a
+                # connection of its own, and a full pool drops the extra ones with a warning on stderr.
+                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=MAX_CONNECTIONS, max_retries=0)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._session = session

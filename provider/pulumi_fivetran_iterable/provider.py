@@ -18,9 +18,12 @@ from pulumi.runtime import rpc
 
 from .diagnostics import inform, show_plain_errors, warn
 from .enums import WebhookAuthType
+from .server_threads import SERVER_WORKERS, serve_calls_in_parallel
 
 if TYPE_CHECKING:
     from .client import FivetranClient
+    from .group_listing import GroupListings
+    from .reading import SideRequests
     from .settings import ProviderSettings
 
 # The program process imports this module too (the resource pickles a reference to the provider class), but
@@ -65,8 +68,10 @@ class ProviderError(Exception):
     """An error shown to the user as is: it names the operation or field, the cause and the fix."""
 
 
-# In the provider process, the engine shows a ProviderError's message rather than a Python traceback.
+# In the provider process, the engine shows a ProviderError's message rather than a Python traceback, and as
+# many calls are served at once as the engine sends (`--parallel`), not the SDK server's four.
 show_plain_errors(ProviderError)
+serve_calls_in_parallel()
 
 
 class IterableConnectionProvider(dynamic.ResourceProvider):
@@ -82,6 +87,8 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
     def _init_process_state(self) -> None:
         self._settings: ProviderSettings | None = None  # from `configure`; without it, the environment alone
         self._client: FivetranClient | None = None
+        # The threads a read's side requests run on, and (with fivetran:readByGroup) this run's group lists.
+        self._readers_made: tuple[SideRequests, GroupListings | None] | None = None
         self._lock = threading.Lock()
         # Connections adopted by a resource in this run: a resource the same run deletes (a rename) must not
         # delete them. One provider process serves every resource of a run.
@@ -98,20 +105,39 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         from .settings import ProviderSettings
 
         self._settings = ProviderSettings.load(req.config.get)
-        self._client = None
+        with self._lock:
+            self._client = self._readers_made = None
 
     @property
     def client(self) -> FivetranClient:
-        """The process's one client, created on first use (the engine calls from up to four threads)."""
-        from .settings import ProviderSettings
-
+        """The process's one client, created on first use (the engine calls from as many threads as its
+        `--parallel`)."""
         with self._lock:
             if self._client is None:
                 try:
-                    self._client = (self._settings or ProviderSettings()).client()
+                    self._client = self._current_settings().client()
                 except Exception as error:
                     raise ProviderError(str(error)) from None
             return self._client
+
+    def _readers(self) -> tuple[SideRequests, GroupListings | None]:
+        """The threads a read's side requests run on, and this run's group lists when the settings allow them."""
+        from .group_listing import GroupListings
+        from .reading import SideRequests
+
+        with self._lock:
+            if self._readers_made is None:
+                try:
+                    by_group = self._current_settings().reads_by_group()
+                except ValueError as error:
+                    raise ProviderError(str(error)) from None
+                self._readers_made = SideRequests(SERVER_WORKERS), GroupListings() if by_group else None
+            return self._readers_made
+
+    def _current_settings(self) -> ProviderSettings:
+        from .settings import ProviderSettings
+
+        return self._settings or ProviderSettings()
 
     # -- check and diff: no network --------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
@@ -168,17 +194,18 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         return dynamic.CreateResult(data["id"], outputs(held, data, previous={}, key_source=created.key_source))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        from . import operations, schema_operations
         from .payloads import inputs_from_api
+        from .reading import read_connection
 
-        data = self._call(f"read connection '{id_}'", operations.read, self.client, id_)
+        state = self._state(props)
+        side, listings = self._readers()
+        found = self._call(f"read connection '{id_}'", read_connection, self.client, id_, state.get("group_id"),
+                           state.get("schema_config"), side, listings)
+        data = found.connection
         if data is None:
             return dynamic.ReadResult(None, {})  # gone: refresh drops it, the next `up` creates it again
-        state = self._state(props)
         inputs = inputs_from_api(data, previous=state)
-        inputs["schema_config"] = self._call(f"read schema config of connection '{id_}'",
-                                             schema_operations.read_schema_config, self.client, id_,
-                                             state.get("schema_config"))
+        inputs["schema_config"] = found.schema_config
         inputs = {key: value for key, value in inputs.items() if value is not None}
         return dynamic.ReadResult(id_, outputs(inputs, data, previous=props), inputs)
 
@@ -240,7 +267,16 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
             message = f"{error}" if error.operation == operation else f"{operation}: {error}"
         except Exception as error:  # a bug of ours: name it plainly rather than show a wall of frames
             message = f"{operation}: unexpected {type(error).__name__}: {error}"
+        finally:
+            self._tell_request_limit()
         raise ProviderError(self._redact(message)) from None
+
+    def _tell_request_limit(self) -> None:
+        """Warn, on the resource whose call this is, about this run's share of the account's request limit."""
+        with self._lock:
+            client = self._client
+        for notice in client.request_limit.notices() if client is not None else ():
+            warn(notice)
 
     def _redact(self, text: str) -> str:
         with self._lock:

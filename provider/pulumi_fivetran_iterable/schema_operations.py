@@ -7,6 +7,9 @@ records the truth: an item Fivetran did not take shows as a difference in the ne
   first reads the connection's schema, which it can do only once the setup succeeded. So a connection whose
   Connect Card is not completed yet, or whose setup tests fail under `warn`, gets its schema config too, and
   nothing waits for a later `up`.
+- A refresh reads the schema config (`live_schema_config`, which needs nothing from the connection's own
+  GET, so a refresh sends both at once) and, for declared columns that answer leaves out, their tables'
+  column lists, side by side.
 - An update sends one `PATCH .../schemas` with only what differs; a connection that has no schema config
   (an adopted one that never synced) gets it pre-created instead.
 - A re-sync is requested at most once per change of `resync`: an outcome Fivetran leaves unknown is settled
@@ -23,7 +26,7 @@ Nothing here knows about Pulumi.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .catalog import SOURCE_SCHEMA
@@ -38,6 +41,13 @@ from .schema_config import (
     resync_requested,
     unlisted_columns,
 )
+
+# Runs a function over items and returns its results in order: one after another, or side by side (a refresh).
+Together = Callable[[Callable[[str], Any], list[str]], list[Any]]
+
+
+def one_after_another(function: Callable[[str], Any], items: list[str]) -> list[Any]:
+    return [function(item) for item in items]
 
 
 class ResyncRefusedError(Exception):
@@ -77,14 +87,6 @@ def apply_schema_config(client: FivetranClient, connection_id: str, held: Mappin
     return _held(reply, declared, fallback=held), True
 
 
-def read_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any] | None
-                       ) -> dict[str, Any] | None:
-    """What Fivetran holds of the declared items (None when nothing is declared: nothing is read)."""
-    if declared is None:
-        return None
-    return _held_live(client, connection_id, declared, _live_config(client, connection_id))
-
-
 def adopt_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any] | None
                         ) -> tuple[dict[str, Any] | None, bool]:
     """At adoption: a connection that has no schema config at all (it never synced: made by someone who did not
@@ -93,13 +95,13 @@ def adopt_schema_config(client: FivetranClient, connection_id: str, declared: Ma
     Fivetran holds of the declared items, and whether anything was written."""
     if declared is None:
         return None, False
-    live = _live_config(client, connection_id)
+    live = live_schema_config(client, connection_id)
     if live is None:
         return _write_all(client, connection_id, declared), True
-    return _held_live(client, connection_id, declared, live), False
+    return read_schema_config(client, connection_id, declared, live), False
 
 
-def _live_config(client: FivetranClient, connection_id: str) -> dict[str, Any] | None:
+def live_schema_config(client: FivetranClient, connection_id: str) -> dict[str, Any] | None:
     """Fivetran's schema config of the connection; None when it has none yet."""
     try:
         return client.get_schema_config(connection_id)
@@ -109,13 +111,19 @@ def _live_config(client: FivetranClient, connection_id: str) -> dict[str, Any] |
         return None
 
 
-def _held_live(client: FivetranClient, connection_id: str, declared: Mapping[str, Any],
-               live: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    columns_of: dict[str, dict[str, Any]] = {}
-    for table in unlisted_columns(live, declared):
+def read_schema_config(client: FivetranClient, connection_id: str, declared: Mapping[str, Any],
+                       live: Mapping[str, Any] | None, together: Together = one_after_another) -> dict[str, Any] | None:
+    """What Fivetran holds of the declared items, from its schema config `live` (`live_schema_config`); the
+    column lists that answer leaves out are read `together` (a refresh sends them at once)."""
+    def columns(table: str) -> dict[str, Any] | None:
         # Not found: the schema was not read yet, so the columns have no settings and Fivetran's defaults apply.
         with contextlib.suppress(NotFoundError):
-            columns_of[table] = client.get_table_columns(connection_id, SOURCE_SCHEMA, table)
+            return client.get_table_columns(connection_id, SOURCE_SCHEMA, table)
+        return None
+
+    tables = unlisted_columns(live, declared)
+    columns_of = {table: found for table, found in zip(tables, together(columns, tables), strict=True)
+                  if found is not None}
     return project(live, declared, columns_of)
 
 

@@ -7,6 +7,9 @@
   default `20/60` (Fivetran's documented creation limit), `0` = off.
 - `fivetran:requestTimeout` / `FIVETRAN_REQUEST_TIMEOUT`: seconds to wait for a reply, default 90
   (Fivetran's own REST timeout is about 60).
+- `fivetran:readByGroup` / `FIVETRAN_READ_BY_GROUP`: `true` lets a refresh read connections from their
+  group's connection list (one request per 1,000 connections) instead of one request each; default `false`
+  until Fivetran's list is verified to carry everything a read needs (see `group_listing`).
 
 Nothing here is ever pickled: settings are read in the provider process, in `configure`.
 """
@@ -23,6 +26,7 @@ from .throttle import CreateThrottle
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
 DEFAULT_CREATE_LIMIT = "20/60"
 DEFAULT_REQUEST_TIMEOUT = "90"
+DEFAULT_READ_BY_GROUP = "false"
 
 _SOURCES = {
     "api_key": ("fivetran:apiKey", "FIVETRAN_API_KEY"),
@@ -30,6 +34,7 @@ _SOURCES = {
     "api_url": ("fivetran:apiUrl", "FIVETRAN_API_URL"),
     "create_limit": ("fivetran:createLimit", "FIVETRAN_CREATE_LIMIT"),
     "request_timeout": ("fivetran:requestTimeout", "FIVETRAN_REQUEST_TIMEOUT"),
+    "read_by_group": ("fivetran:readByGroup", "FIVETRAN_READ_BY_GROUP"),
 }
 
 
@@ -44,6 +49,7 @@ class ProviderSettings:
     api_url: str = DEFAULT_API_URL
     create_limit: str = DEFAULT_CREATE_LIMIT
     request_timeout: str = DEFAULT_REQUEST_TIMEOUT
+    read_by_group: str = DEFAULT_READ_BY_GROUP
 
     @classmethod
     def load(cls, config_get: Callable[[str], str | None], environ: Mapping[str, str] | None = None
@@ -74,6 +80,14 @@ class ProviderSettings:
             raise ValueError(f"fivetran:requestTimeout must be a number of seconds above 0, got "
                              f"{self.request_timeout!r}")
         return RetryPolicy(read_timeout_s=timeout)
+
+    def reads_by_group(self) -> bool:
+        """Whether a refresh may read connections from their group's connection list."""
+        value = self.read_by_group.lower()
+        if value not in ("true", "false"):
+            raise ValueError(f"fivetran:readByGroup (or FIVETRAN_READ_BY_GROUP) must be true or false, got "
+                             f"{self.read_by_group!r}")
+        return value == "true"
 
     def client(self, *, creates: bool = True) -> FivetranClient:
         """The REST client these settings describe; with the create throttle when it `creates` connections.

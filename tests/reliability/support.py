@@ -119,8 +119,9 @@ class MiniEngine:
 
     `up` checks every declared resource, creates the new ones, diffs and updates the existing ones and
     deletes the ones no longer declared, up to `parallel` steps at a time (the engine runs resource
-    operations in parallel; the Python provider server has 4 worker threads). A failed step leaves that
-    resource's state as it was, as the engine does. Each method returns the errors by resource name.
+    operations in parallel, up to its `--parallel`). A failed step leaves that resource's state as it was, as
+    the engine does. Each method returns the errors by resource name. `next_run` starts the next run's
+    provider process: nothing of the last process (its client, its hold after a 429) carries over.
     """
 
     provider: IterableConnectionProvider
@@ -142,6 +143,16 @@ class MiniEngine:
             for future in [pool.submit(one, name, step) for name, step in steps.items()]:
                 future.result()
         return errors
+
+    def next_run(self) -> None:
+        """The next `pulumi` command: a new provider process, with the same settings and retry policy."""
+        old = self.provider
+        fresh = IterableConnectionProvider()
+        fresh._settings = old._settings
+        if old._client is not None:
+            fresh._client = FivetranClient(old._client.credentials, retry=old._client.retry,
+                                           create_throttle=old._client.create_throttle)
+        self.provider = fresh
 
     def _set(self, name: str, entry: Entry | None) -> None:
         with self._lock:

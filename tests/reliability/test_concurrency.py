@@ -1,5 +1,5 @@
 """Concurrency: many connections in one `pulumi up` (the engine runs resource steps in
-parallel and the provider server serves them from 4 threads with one provider instance), and one provider
+parallel and the provider server serves them all at once with one provider instance), and one provider
 instance driven from 8 threads directly: no lost update, no duplicate, thread-safe provider state.
 """
 
@@ -107,7 +107,7 @@ def engine(emulator: Emulator) -> Iterator[EngineStandIn]:
 
 
 def test_provider_server_under_parallel_grpc_calls(engine: EngineStandIn, emulator: Emulator) -> None:
-    """The real `python -m pulumi.dynamic` server (4 worker threads, one provider instance) receiving
+    """The real `python -m pulumi.dynamic` server (one provider instance, serving every call at once) receiving
     creates, then updates, from 8 callers at once, as the engine does with `--parallel`."""
     count = 24
     with scenario(CONCURRENCY, f"grpc: {count} creates then {count} updates from 8 callers") as sc:

@@ -319,6 +319,7 @@ def _converge(engine: MiniEngine, operation: Operation, sc: Scenario
               ) -> tuple[str, Mapping[str, Mapping[str, Any]]]:
     """The next run after a failure: `up` (or the failed refresh/destroy again) must converge."""
     program = dict(operation.after)
+    engine.next_run()
     errors = operation.act(engine, program)
     if not errors:
         return "failed clearly; next run converged", program

@@ -252,14 +252,15 @@ def test_canaries_in_the_provider_process(fivetran: Emulator) -> None:
             _, outs, inputs = engine.read("c", id_, outs, new_inputs)
             bad = {**news, "config": {**news["config"], "api_key": ITERABLE_BAD}}
             call(engine.update, "c", id_, outs, engine.check("c", inputs, bad).inputs, inputs)
-            fivetran.fault(method="PATCH", path=ONE_ID, status=429, retry_after=3600, count=50)
-            call(engine.update, "c", id_, outs, {**engine.check("c", inputs, rotated).inputs, "paused": True}, inputs)
-            clear_faults(fivetran)
             typo = {**news, "config": {"schema": "iterable_typo", "api_kye": ITERABLE_KEY_2}}
             failures = engine.check("t", {}, typo).failures
             errors += [reason for _, reason in failures]
             engine.delete("c", id_, outs, inputs)
             call(engine.create, "d", engine.check("d", {}, {**news, "group_id": "nowhere"}).inputs)
+            # Last: a 429 that asks for an hour holds back every later call of this process, as Fivetran would.
+            fivetran.fault(method="PATCH", path=ONE_ID, status=429, retry_after=3600, count=50)
+            call(engine.update, "c", id_, outs, {**engine.check("c", inputs, rotated).inputs, "paused": True}, inputs)
+            clear_faults(fivetran)
         with EngineStandIn.start({**config, "fivetran:apiSecret": WRONG_SECRET}) as wrong:
             call(wrong.read, "c", id_, outs, inputs)
             printed = engine.printed + wrong.printed + [e.message for e in engine.logged + wrong.logged]

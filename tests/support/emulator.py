@@ -58,6 +58,16 @@ class Emulator:
     def reset(self) -> None:
         self.control("POST", "/__emulator/reset", {})
 
+    def set_latency(self, latency: str) -> dict[str, Any]:
+        """Delay every `/v1` request by `latency` ("0.2", "0.1-0.3", "0": none); starts a new in-flight peak."""
+        report: dict[str, Any] = self.control("POST", "/__emulator/latency", {"latency": latency})
+        return report
+
+    def latency(self) -> dict[str, Any]:
+        """`{"latency", "in_flight", "peak_in_flight"}`: the setting, and `/v1` requests in flight now and at most."""
+        report: dict[str, Any] = self.control("GET", "/__emulator/latency")
+        return report
+
     def add_group(self, group_id: str, name: str | None = None) -> None:
         self.control("POST", "/__emulator/groups", {"id": group_id, "name": name or group_id})
 

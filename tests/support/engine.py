@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime._serialization import _serialize
@@ -33,9 +34,10 @@ PROJECT = "iterable-connections"
 UNKNOWN = rpc.UNKNOWN
 
 
-def serialized_provider() -> str:
-    """The `__provider` string exactly as `pulumi.dynamic.Resource` makes it."""
-    text, _ = _serialize(True, serialize_provider, IterableConnectionProvider())
+def serialized_provider(provider: ResourceProvider | None = None) -> str:
+    """The `__provider` string exactly as `pulumi.dynamic.Resource` makes it (of this package's provider unless
+    another is given)."""
+    text, _ = _serialize(True, serialize_provider, provider or IterableConnectionProvider())
     return text
 
 
@@ -102,7 +104,8 @@ class EngineStandIn:
                 if entry.severity == "WARNING" and (name is None or entry.urn == urn(name))]
 
     @classmethod
-    def start(cls, config: dict[str, str], env: dict[str, str] | None = None) -> EngineStandIn:
+    def start(cls, config: dict[str, str], env: dict[str, str] | None = None,
+              provider: ResourceProvider | None = None) -> EngineStandIn:
         engine_log = _EngineLog()
         engine_server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         engine_pb2_grpc.add_EngineServicer_to_server(engine_log, engine_server)
@@ -118,7 +121,8 @@ class EngineStandIn:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=10)
         engine = cls(process=process, stub=provider_pb2_grpc.ResourceProviderStub(channel), channel=channel,
-                     engine_server=engine_server, engine_log=engine_log)
+                     engine_server=engine_server, engine_log=engine_log,
+                     provider_string=serialized_provider(provider))
         threading.Thread(target=engine._drain, daemon=True).start()
         engine.stub.Configure(provider_pb2.ConfigureRequest(args=to_struct(config), acceptSecrets=True,
                                                             acceptResources=True))
