@@ -308,6 +308,7 @@ def _converge_fixed(engine: MiniEngine, operation: Operation, sc: Scenario
     """The next run after a change whose key failed: the program does what the message says (the key source put
     back), and `up`, after the refresh the project runs first, converges."""
     assert operation.fixed is not None
+    engine.next_run()  # a new `pulumi` command: a new provider process
     assert engine.refresh() == {}
     errors = engine.up(operation.fixed)
     sc.notes["next run"] = {name: str(error)[:300] for name, error in errors.items()}
