@@ -15,8 +15,9 @@
 - Failures: the `up` must succeed with all 60 connections in Fivetran and in the state; the 429 replies
   the provider got are counted from the emulator log.
 - Comparison: `gofivetran_like` (retry a 429 after Retry-After, give up after three retries, no throttle)
-  creating the same 60 connections against a fresh emulator with the same limit, with 4 threads (the
-  SDK's Python provider server's 4 workers, which this provider now raises), 10 (Terraform's default parallelism) and 60 (all at once); and
+  creating the same 60 connections against a fresh emulator with the same limit, with 4 threads (the SDK's
+  Python provider server's 4 workers, which this provider now raises), 10 (Terraform's default parallelism)
+  and 60 (all at once); and
   100 connections all at once, beyond what four attempts per create can absorb. The variants run at the
   same time, each against its own emulator (they mostly sleep).
 """

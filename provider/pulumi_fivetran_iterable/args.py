@@ -385,11 +385,13 @@ class IterableConnectionArgs:
     first sync is historical already)."""
     adopt_existing: pulumi.Input[bool] | None = None
     """When a connection with this schema already exists in the group: `false` (the default) fails, saying so; `true`
-    takes it over and brings it to the declared settings (a declared key is always sent and tested: Fivetran never
-    returns a stored key to compare)."""
+    takes it over and brings it to the declared settings, never replacing a key that works (a declared key is taken
+    to be the one a working connection holds, and is sent with the next change of `config.api_key`)."""
     setup_test_policy: pulumi.Input[SetupTestPolicy | SetupTestPolicyLiteral] | None = None
-    """`fail` (the default): a create whose setup tests fail is deleted again, an update rolled back, and `up` fails
-    listing each failed test. `warn`: the change is kept and the results are in the output `setup_tests`."""
+    """`fail` (the default): a create whose setup tests fail is deleted again, an update rolled back (key source
+    included, then tested again), and `up` fails listing each failed test; a change that would replace a working key
+    nothing can send back (a Connect Card's, an adopted connection's) is refused before anything is sent. `warn`:
+    the change is kept and the results are in the output `setup_tests`."""
 
     def to_props(self) -> dict[str, Any]:
         """The property bag sent to the engine; the Iterable API key always travels as a secret.
