@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -14,9 +13,9 @@ import pytest
 from pulumi_fivetran_iterable.client import FivetranClient, RateLimitedError
 from pulumi_fivetran_iterable.request_limit import RUN_SHARES, RequestLimit
 
+from tests.support.clients import GROUP, Sleeps, connection_body, make_client, policy, statuses
 from tests.support.emulator import Emulator
 from tests.support.engine import EngineStandIn
-from tests.test_client import GROUP, Sleeps, connection_body, make_client, policy, statuses
 
 
 def answers(limit: RequestLimit, count: int, hourly: int, remaining: int | None = None) -> list[str]:
@@ -76,17 +75,6 @@ def test_a_hold_makes_everyone_wait_until_it_ends() -> None:
 
 
 # -- in the client, against the emulator --------------------------------------------------------------------------
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def client(emulator: Emulator, sleeps: Sleeps) -> Iterator[FivetranClient]:
-    with make_client(emulator, retry=policy(sleeps)) as fivetran:
-        yield fivetran
-
-
 def test_a_429_on_a_read_holds_the_next_read_back(emulator: Emulator, client: FivetranClient, sleeps: Sleeps) -> None:
     first = client.create_connection(connection_body("iterable_held_1"))["id"]
     second = client.create_connection(connection_body("iterable_held_2"))["id"]
