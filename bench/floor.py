@@ -176,14 +176,10 @@ class Project:
             (root / "null_provider.py").write_text(NULL_PROVIDER)
         (root / "venv").symlink_to(REPO_ROOT / "venv")
         cli = PulumiCli.in_tmp(root, tmp / name / "pulumi")
-        cli.run("stack", "init", "bench").check()
-        settings = {"fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": "0", "count": str(count),
-                    "prefix": f"floor_{name}"}
-        for key, value in settings.items():
-            cli.run("config", "set", key, value).check()
-        for key, value in (("fivetran:apiKey", emulator.api_key), ("fivetran:apiSecret", emulator.api_secret),
-                           ("iterableKey", "itbl-floor-key-0001")):
-            cli.run("config", "set", "--secret", key, value).check()
+        cli.init_stack("bench", plaintext={"fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": "0",
+                                           "count": str(count), "prefix": f"floor_{name}"},
+                       secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
+                               "iterableKey": "itbl-floor-key-0001"})
         return cls(name, cli, emulator)
 
     def set_count(self, count: int) -> None:

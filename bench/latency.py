@@ -109,14 +109,11 @@ class Stack:
         (root / "__main__.py").write_text(PROGRAM)
         (root / "venv").symlink_to(REPO_ROOT / "venv")
         cli = PulumiCli.in_tmp(root, tmp / name / "pulumi")
-        cli.run("stack", "init", "bench").check()
-        settings = {"fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": "0", "count": str(count),
-                    "prefix": f"lat_{name}", "schemaConfig": str(schema_config).lower()}
-        for key, value in settings.items():
-            cli.run("config", "set", key, value).check()
-        for key, value in (("fivetran:apiKey", emulator.api_key), ("fivetran:apiSecret", emulator.api_secret),
-                           ("iterableKey", "itbl-latency-key-0001")):
-            cli.run("config", "set", "--secret", key, value).check()
+        cli.init_stack("bench", plaintext={"fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": "0",
+                                           "count": str(count), "prefix": f"lat_{name}",
+                                           "schemaConfig": str(schema_config).lower()},
+                       secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
+                               "iterableKey": "itbl-latency-key-0001"})
         stack = cls(name, cli, emulator)
         # Setup, not measured: the engine writes its state once at the end instead of after every create.
         stack.command("up", "--yes", "--skip-preview", env=SKIP_CHECKPOINTS)

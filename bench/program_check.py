@@ -75,12 +75,9 @@ def preview_ratio(tmp: Path, count: int, rounds: int) -> dict[str, Any]:
             (root / "__main__.py").write_text(PROBE + first_line + PROGRAM.format(count=count))
             (root / "venv").symlink_to(REPO_ROOT / "venv")
             cli = PulumiCli.in_tmp(root, tmp / f"{variant}-pulumi")
-            cli.run("stack", "init", "dev").check()
-            for key, value, secret in (("fivetran:apiUrl", emulator.base_url, False),
-                                       ("fivetran:apiKey", emulator.api_key, True),
-                                       ("fivetran:apiSecret", emulator.api_secret, True),
-                                       ("iterableApiKey", "itbl-bench-key", True)):
-                cli.run("config", "set", "--secret" if secret else "--plaintext", key, value).check()
+            cli.init_stack("dev", plaintext={"fivetran:apiUrl": emulator.base_url},
+                           secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
+                                   "iterableApiKey": "itbl-bench-key"})
             cli.run("preview", "--refresh=false").check()  # warm caches, not measured
             projects[variant] = cli
         seconds: dict[str, list[float]] = {variant: [] for variant in projects}

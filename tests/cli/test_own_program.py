@@ -81,12 +81,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
                               python=str(wheels.python), cwd=tmp)
     cli = PulumiCli.in_tmp(root, tmp / "pulumi")
     try:
-        cli.run("stack", "init", "dev").check()
-        for key, value, secret in (("fivetran:apiUrl", emulator.base_url, False),
-                                   ("fivetran:apiKey", emulator.api_key, True),
-                                   ("fivetran:apiSecret", emulator.api_secret, True),
-                                   ("iterableApiKey", "itbl-canary-own-program-3f0e", True)):
-            cli.run("config", "set", "--secret" if secret else "--plaintext", key, value).check()
+        cli.init_stack("dev", plaintext={"fivetran:apiUrl": emulator.base_url},
+                       secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
+                               "iterableApiKey": "itbl-canary-own-program-3f0e"})
         yield Project(root, cli, emulator)
     finally:
         emulator.stop()

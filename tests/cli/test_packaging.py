@@ -107,12 +107,9 @@ def user_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UserProje
                               python=str(python), cwd=elsewhere)
     cli = PulumiCli.in_tmp(root, tmp / "pulumi")
     try:
-        cli.run("stack", "init", "dev").check()
-        for key, value, secret in (("fivetran:apiUrl", emulator.base_url, False),
-                                   ("fivetran:apiKey", emulator.api_key, True),
-                                   ("fivetran:apiSecret", emulator.api_secret, True),
-                                   ("iterableApiKey", ITERABLE_KEY, True)):
-            cli.run("config", "set", "--secret" if secret else "--plaintext", key, value).check()
+        cli.init_stack("dev", plaintext={"fivetran:apiUrl": emulator.base_url},
+                       secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
+                               "iterableApiKey": ITERABLE_KEY})
         yield UserProject(root=root, python=python, cli=cli, emulator=emulator)
     finally:
         emulator.stop()

@@ -5,7 +5,7 @@ The project's CLI (see the contract, "Layout and environment") is `pulumi` on PA
 helper files a Python project needs.
 
     cli = PulumiCli.in_tmp(project_dir, tmp_path / "pulumi")
-    cli.run("stack", "init", "dev").check()
+    cli.init_stack("dev", plaintext={"fivetran:apiUrl": url}, secret={"fivetran:apiKey": key})
     outputs = cli.stack_outputs()
 
 Every run gets its own PULUMI_HOME, a `file://` backend, a passphrase, no update check, no plugin downloads
@@ -136,6 +136,15 @@ class PulumiCli:
             stderr=proc.stderr,
             duration_s=time.monotonic() - start,
         )
+
+    def init_stack(self, name: str, *, plaintext: Mapping[str, str] | None = None,
+                   secret: Mapping[str, str] | None = None) -> None:
+        """`stack init NAME`, then its config in one `config set-all` (the `secret` values encrypted)."""
+        self.run("stack", "init", name).check()
+        pairs = [arg for key, value in (plaintext or {}).items() for arg in ("--plaintext", f"{key}={value}")]
+        pairs += [arg for key, value in (secret or {}).items() for arg in ("--secret", f"{key}={value}")]
+        if pairs:
+            self.run("config", "set-all", *pairs).check()
 
     def stack_outputs(self, *, show_secrets: bool = False) -> dict[str, Any]:
         args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])

@@ -56,11 +56,8 @@ class StackProject:
         (root / "venv").symlink_to(REPO_ROOT / "venv")
         cli = PulumiCli.in_tmp(root, tmp_dir / "pulumi")
         project = cls(root=root, cli=cli, emulator=emulator, stack=stack)
-        cli.run("stack", "init", stack).check()
-        project.set_config("fivetran:apiUrl", emulator.base_url)
-        project.set_config("fivetran:apiKey", emulator.api_key, secret=True)
-        project.set_config("fivetran:apiSecret", emulator.api_secret, secret=True)
-        project.set_config("fivetran:createLimit", create_limit)
+        cli.init_stack(stack, plaintext={"fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": create_limit},
+                       secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret})
         return project
 
     @property
@@ -127,8 +124,6 @@ def users_project(tmp_dir: Path, emulator: Emulator, program: str, *, stack: str
     (root / "__main__.py").write_text(program)
     (root / "venv").symlink_to(REPO_ROOT / "venv")
     cli = PulumiCli.in_tmp(root, tmp_dir / "pulumi")
-    cli.run("stack", "init", stack).check()
-    cli.run("config", "set", "fivetran:apiUrl", emulator.base_url).check()
-    cli.run("config", "set", "--secret", "fivetran:apiKey", emulator.api_key).check()
-    cli.run("config", "set", "--secret", "fivetran:apiSecret", emulator.api_secret).check()
+    cli.init_stack(stack, plaintext={"fivetran:apiUrl": emulator.base_url},
+                   secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret})
     return cli
