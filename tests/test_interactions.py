@@ -215,6 +215,59 @@ def test_a_failing_key_sent_to_leave_a_secrets_manager_set_outside_puts_that_man
     assert connection["status"]["setup_state"] == "connected"
 
 
+def test_a_rollback_tests_the_restored_key_even_when_the_previous_program_ran_no_tests(engine, emulator) -> None:
+    """The program before switched setup tests off; the change switches them on with a key that fails. The revert
+    must still test the key it puts back, or Fivetran's setup state (and the message) speak of the failed key."""
+    stack = Stack(engine)
+    stack.up(program())
+    stack.up(program(run_setup_tests=False))
+    details = stack.failing_up(program(run_setup_tests=True, config={"api_key": "invalid-rotated"}))
+    assert "so the change was rolled back" in details and "now fails" not in details, details
+    assert live(emulator)["status"]["setup_state"] == "connected"
+
+
+@pytest.mark.parametrize("card_completed", [False, True], ids=["card-never-completed", "card-key-broken"])
+def test_a_failed_move_off_a_key_nothing_can_resend_says_the_connection_has_no_key(engine, emulator,
+                                                                                    card_completed: bool) -> None:
+    """Off a Connect Card (never completed, or completed with a key that fails) to a secret that fails: the revert
+    clears the mapping, and there is no key to put back. The message must say so, not that a key was restored."""
+    stack = Stack(engine)
+    stack.up(keyless(connect_card_config=CARD))
+    if card_completed:
+        complete_card(emulator, stack.outs, "invalid-typed-into-the-card")
+        stack.refresh()
+    details = stack.failing_up(from_vault(FAILING_SECRET))
+    assert "put back" in details and "key included, were put back" not in details, details
+    assert "could not be put back" in details and "now holds no key" in details, details
+    assert not live(emulator).get("external_secrets_keys_config")
+
+
+def test_a_failed_adoption_into_a_secrets_manager_says_their_key_is_gone(engine, emulator) -> None:
+    """Someone else's connection whose key fails (so adopting it into a secret is not refused): the secret fails
+    too, and their key is gone. The message must say that, not that their settings, key included, came back."""
+    theirs = emulator.create_connection("iterable_meet", "their-working-key", paused=False)
+    status, _ = emulator.api("PATCH", f"/connections/{theirs['id']}", {"config": {"api_key": "invalid-expired"}})
+    assert status == 200 and live(emulator)["status"]["setup_state"] == "broken"
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.create("c", engine.check("c", {}, from_vault(FAILING_SECRET, adopt_existing=True)).inputs)
+    details = raised.value.details()
+    assert "it was not adopted" in details and "key included" not in details, details
+    assert "the key the connection had when this program adopted it" in details and "now holds no key" in details
+
+
+def test_a_revert_whose_outcome_is_unknown_says_so(engine, emulator) -> None:
+    """The revert reached Fivetran, but every reply was a gateway timeout: the message may not claim either way."""
+    stack = Stack(engine)
+    stack.up(program())
+    path = f"^/v1/connections/{stack.id}$"
+    emulator.fault(method="PATCH", path=path, delay_s=0.01, count=1)  # the change itself
+    emulator.fault(method="PATCH", path=path, status=504, after_commit=True, count=6)  # the revert, its replies lost
+    details = stack.failing_up(program(config={"api_key": "invalid-rotated"}))
+    assert "whether Fivetran applied the restore is not known" in details, details
+    assert "so the connection holds the new ones" not in details
+    assert live(emulator)["status"]["setup_state"] == "connected"  # as it happens, the restore landed
+
+
 # -- 4. a rollback never rotates the webhook secret ---------------------------------------------------------------
 
 

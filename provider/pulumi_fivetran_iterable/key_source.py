@@ -90,6 +90,12 @@ def sends_key(body: Mapping[str, Any]) -> bool:
     return "api_key" in (body.get("config") or {}) or any(name in body for name in KEY_SOURCE_FIELDS)
 
 
+def gives_key(body: Mapping[str, Any]) -> bool:
+    """Whether a connection body gives Fivetran a key, or the name of the secret to read one from (clearing the
+    secrets-manager fields, or sending a null key, gives none: Fivetran is then left without a key)."""
+    return bool((body.get("config") or {}).get("api_key")) or bool(body.get("external_secrets_keys_config"))
+
+
 @dataclass(frozen=True)
 class KeyChange:
     """A change of the connection, seen from its key: what Fivetran holds before, and what the change sends."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .enums import SetupTestPolicy
-from .errors import FivetranError
-from .key_source import KeyChange, sends_key
+from .errors import FivetranError, OutcomeUnknownError, TransportError
+from .key_source import KeyChange, gives_key, sends_key
 from .model import KEY_SOURCE_FIELDS, TEST_FLAGS
 
 if TYPE_CHECKING:
@@ -48,6 +48,12 @@ def test_flags(desired: Mapping[str, Any], run: bool) -> dict[str, Any]:
     return {name: bool(desired.get(name)) for name in TEST_FLAGS}
 
 
+def retest_flags(before: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags for a revert that gives a key back: the tests run whatever `before` said of them (they are how
+    Fivetran's setup state learns that the key works again), with the trust `before` gave."""
+    return {**test_flags(before, True), "run_setup_tests": True}
+
+
 def changes_what_tests_check(body: Mapping[str, Any]) -> bool:
     """Whether a PATCH changes the Iterable config or where the key comes from: what setup tests check."""
     return "config" in body or any(name in body for name in KEY_SOURCE_FIELDS)
@@ -68,6 +74,10 @@ class Rollback:
 
     def explain(self) -> str:
         """What the user must know beyond "rolled back" ('' when the rollback is complete)."""
+        if self.error is not None and _outcome_unknown(self.error):
+            return (f" Restoring the previous settings failed too ({self.error}), and whether Fivetran applied the "
+                    "restore is not known: the connection holds either its previous settings or the new ones. Run "
+                    "`pulumi refresh` to see which, fix the cause and run `pulumi up` again.")
         if self.error is not None:
             return (f" Restoring the previous settings failed too ({self.error}), so the connection holds the new "
                     "ones: run `pulumi refresh` to see them, fix the cause and run `pulumi up` again.")
@@ -84,20 +94,28 @@ def roll_back(client: FivetranClient, connection_id: str, sent: Mapping[str, Any
     """Send back what the failed `sent` body changed, as `before` held it.
 
     A key `before` does not hold is left out (it cannot be sent); nothing is sent when nothing can be
-    restored. When the revert gives the key back, the setup tests run with it.
+    restored. When the revert gives a key back (or the secret to read it from), the setup tests run with it,
+    whatever `before` said of running them, so their results are the restored key's, not the failed change's.
     """
     revert = _inverse(sent, before)
+    retest = gives_key(revert)
     if revert:
-        retest = sends_key(revert)
+        flags = retest_flags(before) if retest else test_flags(before, False)
         try:
-            reply = client.modify_connection(connection_id, {**revert, **test_flags(before, retest)})
+            reply = client.modify_connection(connection_id, {**revert, **flags})
         except FivetranError as error:
             return Rollback(error=error)
         if retest and (failed := failing_tests(reply)):
             return Rollback(still_failing=describe_tests(failed))
     if key.loses_key:
-        return Rollback(key_lost=_key_lost(key, reverted=bool(revert)))
+        return Rollback(key_lost=_key_lost(key, revert))
     return Rollback()
+
+
+def _outcome_unknown(error: FivetranError) -> bool:
+    """Whether a failed request may have been applied all the same (no reply, or a server error: Fivetran may
+    have done the work before its gateway gave up), as against refused."""
+    return isinstance(error, (OutcomeUnknownError, TransportError)) or (error.status or 0) >= 500
 
 
 def _inverse(sent: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,9 +136,13 @@ def _inverse(sent: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, An
     return revert
 
 
-def _key_lost(key: KeyChange, reverted: bool) -> str:
-    others = "The other changes were rolled back, but its" if reverted else "Its"
+def _key_lost(key: KeyChange, revert: Mapping[str, Any]) -> str:
+    """A revert that clears the secrets-manager fields the change set, and gives no key, leaves no key at all;
+    otherwise the connection keeps the key the change gave it."""
+    others = "The other changes were rolled back, but its" if revert else "Its"
+    cleared = "external_secrets_keys_config" in revert and not gives_key(revert)
+    holds = "no key" if cleared else key.after.describe()
     return (f" {others} previous key, if it had one, could not be put back: it was {key.before.describe()}, and "
-            f"Fivetran never returns a stored key. The connection now holds {key.after.describe()} and cannot sync "
-            "until its tests pass: fix it and run `pulumi up` again (for a Connect Card: remove the key from the "
-            "program and complete the card the next `pulumi up` issues).")
+            f"Fivetran never returns a stored key. The connection now holds {holds} and cannot sync until it has a "
+            "key that passes its tests: fix it and run `pulumi up` again (for a Connect Card: remove the key from "
+            "the program and complete the card the next `pulumi up` issues).")
