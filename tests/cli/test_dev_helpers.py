@@ -152,6 +152,19 @@ def test_clean_after_a_quick_start_that_found_its_port_taken(clone: Clone) -> No
     assert "there was no dev stack" in clean_leaves_nothing(clone, ports=(clone.port,))
 
 
+def test_a_taken_port_is_said_before_the_cli_is_installed(clone: Clone) -> None:
+    """The CLI can take minutes to build: a port the quick start cannot use is said first, before the CLI is
+    looked for (here the clone has none built and none is on PATH, so install-pulumi would say it builds one)."""
+    (clone.root / ".tools").unlink(missing_ok=True)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", clone.port))
+        holder.listen()
+        failed = clone.run(clone.quickstart, PATH="/usr/bin:/bin")
+    assert failed.returncode != 0
+    assert f"port {clone.port} is taken by another program" in failed.stderr, transcript(failed)
+    assert "install-pulumi" not in failed.stderr, transcript(failed)
+
+
 def test_clean_after_a_quick_start_that_failed_half_way(clone: Clone) -> None:
     started = clone.run(f"scripts/emulator start --port {clone.port}")
     assert started.returncode == 0, transcript(started)
