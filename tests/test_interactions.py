@@ -19,7 +19,7 @@ from pulumi.runtime.proto import provider_pb2
 from pulumi_fivetran_iterable.provider import IterableConnectionProvider, ProviderError
 
 from tests.support.emulator import Emulator
-from tests.support.engine import UNKNOWN, EngineStandIn
+from tests.support.engine import UNKNOWN, EngineStandIn, partial_outputs
 from tests.test_provider import checked, make_provider
 
 VAULT, SECRET, VAULT_KEY = "esm_vault", "ITERABLE_API_KEY", "itbl-key-kept-in-the-vault"
@@ -60,6 +60,7 @@ class Stack:
     def __init__(self, engine: EngineStandIn, name: str = "c") -> None:
         self.engine, self.name = engine, name
         self.id, self.outs, self.inputs = "", {}, {}
+        self.recorded: dict[str, Any] | None = None  # what the last failed update had the engine record
 
     def up(self, news: dict[str, Any]) -> provider_pb2.DiffResponse | None:
         checked_inputs = self.engine.check(self.name, self.inputs, news)
@@ -82,10 +83,14 @@ class Stack:
         return self.engine.diff(self.name, self.id, self.outs, checked_inputs.inputs, self.inputs)
 
     def failing_up(self, news: dict[str, Any]) -> str:
-        """An `up` that fails: the engine keeps the state as it was; the error's text."""
+        """An `up` that fails: the engine keeps the state as it was, or records the outputs the provider sent with
+        the error (an update that wrote part of the change); the error's text."""
         with pytest.raises(grpc.RpcError) as raised:
             self.engine.update(self.name, self.id, self.outs, self.engine.check(self.name, self.inputs, news).inputs,
                                self.inputs)
+        self.recorded = partial_outputs(raised.value)
+        if self.recorded is not None:
+            self.outs = self.recorded
         return raised.value.details()
 
 
@@ -292,6 +297,54 @@ def test_an_auth_type_change_with_a_passing_key_is_sent_after_it_untested(engine
     assert len(patches) == 2, "the tested key change, then the auth type alone"
     assert live(emulator)["config"]["webhook_auth_type"] == "OAuth2"
     assert stack.outs["webhook_secret"] == live(emulator)["config"]["webhook_secret"]
+
+
+# -- 4b. an update that fails half-way records what it wrote ---------------------------------------------------
+
+
+def test_a_key_move_whose_resync_is_refused_is_recorded_so_the_next_up_finishes_it(engine, emulator) -> None:
+    """Off a card never completed to a declared key, with a re-sync that Fivetran refuses (a sync is running): the
+    key is moved and tested, then the update fails. The state must say where the key comes from now, or the next
+    `up` refuses to replace "the card's working key", which is the program's own."""
+    stack = Stack(engine)
+    stack.up(keyless(connect_card_config=CARD))
+    target = program(resync={"trigger": "2026-12-02"})
+    emulator.fault(method="POST", path=f"^/v1/connections/{stack.id}/resync$", status=409, count=1,
+                   message="A sync is running")
+    details = stack.failing_up(target)
+    assert "only the re-sync did not start" in details, details
+    assert stack.recorded is not None, "the update's partial outputs were not sent to the engine"
+    assert stack.outs["key_source"] == "declared" and "resync" not in stack.outs
+    assert stack.preview(target).changes == provider_pb2.DiffResponse.DIFF_SOME  # the re-sync is still to do
+    before = len(emulator.requests())
+    stack.up(target)
+    assert writes(emulator, before) == [("POST", f"/connections/{stack.id}/resync")], "only what was missing"
+    assert live(emulator)["status"]["setup_state"] == "connected"
+
+
+def test_a_webhook_auth_change_that_fails_after_the_key_moved_is_recorded_and_finished(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(keyless(connect_card_config=CARD))
+    target = program(config={"webhook_auth_type": "Basic"})
+    emulator.fault(method="PATCH", path=f"^/v1/connections/{stack.id}$", delay_s=0.01, count=1)  # the key move
+    emulator.fault(method="PATCH", path=f"^/v1/connections/{stack.id}$", status=503, count=50)  # then an outage
+    details = stack.failing_up(target)
+    assert "settings were updated, but then" in details and "Run `pulumi up` again to finish" in details, details
+    assert stack.outs["key_source"] == "declared"
+    assert stack.outs["config"]["webhook_auth_type"] == "NoAuth", "the auth type was not changed: the state says so"
+    emulator.clear_faults()
+    stack.up(target)
+    connection = live(emulator)
+    assert connection["config"]["webhook_auth_type"] == "Basic" and stack.outs["webhook_secret"]
+    assert connection["status"]["setup_state"] == "connected" and stack.outs["key_source"] == "declared"
+
+
+def test_an_update_that_fails_before_writing_anything_keeps_the_state(engine, emulator) -> None:
+    stack = Stack(engine)
+    stack.up(program())
+    emulator.fault(method="PATCH", path=f"^/v1/connections/{stack.id}$", status=503, count=50)
+    details = stack.failing_up(program(paused=True))
+    assert "503" in details and stack.recorded is None
 
 
 # -- 5 and 6. destination_schema_names: a replacement that can happen, and no replacement for the same value ---

@@ -62,6 +62,16 @@ class SetupTestsFailedError(IterableConnectionError):
     back (or, where something could not be put back, the message says what the connection holds now)."""
 
 
+class PartlyUpdated(Exception):
+    """An update that failed after it wrote part of the change: the error to report (`error`), and what Fivetran
+    holds now, so the state can record it (see `partial_state`): the inputs the connection has reached and what
+    was written (its latest view, where its key comes from, its schema config)."""
+
+    def __init__(self, error: Exception, reached: dict[str, Any], written: _Written) -> None:
+        super().__init__(str(error))
+        self.error, self.reached, self.written = error, reached, written
+
+
 class KeyWouldBeLostError(IterableConnectionError):
     """Under `setup_test_policy: fail`, a change would replace a working key that only Fivetran holds (entered in a
     Connect Card, or there when the connection was adopted), which could not be put back should the new key fail:
@@ -197,8 +207,11 @@ def _adopt(client: FivetranClient, existing: Mapping[str, Any], desired: Mapping
     before, assumed = _adopted_key(existing, desired)
     if assumed:
         live = {**live, "config": {**live["config"], "api_key": desired["config"]["api_key"]}}
-    written = _write(client, connection_id, existing, live, desired, before, operation="adopting", fresh=True,
-                     schema_step=lambda: schema_operations.adopt_schema_config(client, connection_id, declared))
+    try:
+        written = _write(client, connection_id, existing, live, desired, before, operation="adopting", fresh=True,
+                         schema_step=lambda: schema_operations.adopt_schema_config(client, connection_id, declared))
+    except PartlyUpdated as partly:  # not adopted: the state does not hold the connection, whatever was written
+        raise partly.error from None
     data = {**existing, **(written.data or {})}  # the listed connection is the whole view, a reply the latest
     notices = list(written.notices)
     if assumed:
@@ -271,8 +284,8 @@ def update(client: FivetranClient, connection_id: str, state: Mapping[str, Any],
     """Bring the connection from `old` to `new` (canonical inputs), in the one write order; `state` is the
     state's outputs (Fivetran's last view: the setup state, where the key came from).
 
-    A failure after something was written says so: the state keeps `old`, and the next `up` sends what is
-    still missing (every step is safe to repeat).
+    A failure after something was written says so, and raises `PartlyUpdated` with what the connection holds
+    now, for the state to record; the next `up` sends what is still missing (every step is safe to repeat).
     """
     written = _write(client, connection_id, state, old, new, recorded_source(state), operation="updating",
                      schema_step=lambda: schema_operations.apply_schema_config(
@@ -309,24 +322,45 @@ def _write(client: FivetranClient, connection_id: str, connection: Mapping[str, 
         raise KeyWouldBeLostError(key.refusal(connection_id))
     held, schema_written = schema_step()
     data: dict[str, Any] | None = None
-    written_something = schema_written
+    reached, source, settings_written = dict(old), before, False  # what Fivetran holds, step by step
     try:
         data = _write_settings(client, connection_id, settings, old, new, key, operation, schema_written)
-        written_something = written_something or data is not None
+        if data is not None:
+            reached, source, settings_written = _reached(old, new, auth_written=not auth), key.after, True
         if auth:
             data = {**(data or {}), **client.modify_connection(connection_id, {**auth, **test_flags(new, False)})}
-        # Last; a refusal is raised as it is: its message says the rest of the update is done.
+            reached, settings_written = _reached(old, new, auth_written=True), True
+        # Last; a refusal keeps its own message: it says the rest of the update is done.
         notice = resync_step() if resync_step else None
-    except (SetupTestsFailedError, KeyWouldBeLostError, schema_operations.ResyncRefusedError):
+    except (SetupTestsFailedError, KeyWouldBeLostError):
         raise
-    except FivetranError as error:
-        if not written_something:
+    except (FivetranError, schema_operations.ResyncRefusedError) as error:
+        if not (schema_written or settings_written):
             raise
-        raise IterableConnectionError(
-            f"the connection's settings were updated, but then: {error}. Run `pulumi up` again to finish"
-        ) from None
+        reported: Exception = error
+        if isinstance(error, FivetranError):
+            done = "settings were updated" if settings_written else "schema config was written"
+            reported = IterableConnectionError(
+                f"the connection's {done}, but then: {error}. Run `pulumi up` again to finish")
+        raise PartlyUpdated(reported, reached, _Written(data, source, held)) from None
     data = _with_connect_card(client, connection_id, data, new, previous=old)
     return _Written(data, key.after, held, (notice,) if notice else ())
+
+
+def _reached(old: Mapping[str, Any], new: Mapping[str, Any], *, auth_written: bool) -> dict[str, Any]:
+    """The inputs a connection holds once its settings (and, if `auth_written`, its webhook auth type) are
+    written, but not the steps after them: the re-sync, and a Connect Card to issue."""
+    reached = {name: value for name, value in new.items() if name not in _AFTER_SETTINGS}
+    reached.update({name: old[name] for name in _AFTER_SETTINGS if name in old})
+    if not auth_written:
+        config = {name: value for name, value in new["config"].items() if name != "webhook_auth_type"}
+        if "webhook_auth_type" in (old.get("config") or {}):
+            config["webhook_auth_type"] = old["config"]["webhook_auth_type"]
+        reached["config"] = config
+    return reached
+
+
+_AFTER_SETTINGS = ("resync", "connect_card_config")
 
 
 def _write_settings(client: FivetranClient, connection_id: str, body: Mapping[str, Any], old: Mapping[str, Any],

@@ -213,8 +213,17 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         from . import operations
 
         desired = self._validated("update", news)
-        updated = self._call(f"update connection '{id_}'", operations.update, self.client, id_, olds,
-                             self._state(olds), desired)
+
+        def update_recording_what_was_written() -> operations.Updated:
+            try:
+                return operations.update(self.client, id_, olds, self._state(olds), desired)
+            except operations.PartlyUpdated as partly:
+                held = {**partly.reached, "schema_config": partly.written.schema_config}
+                reached = outputs(held, partly.written.data or {}, previous=olds,
+                                  key_source=partly.written.key_source)
+                raise _PartlyWritten(partly.error, reached) from None
+
+        updated = self._call(f"update connection '{id_}'", update_recording_what_was_written)
         for notice in updated.notices:
             inform(self._redact(notice))
         held = {**desired, "schema_config": updated.schema_config}
@@ -255,11 +264,14 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
 
     def _call(self, operation: str, function: Any, *args: Any) -> Any:
         """Run an operation; any failure surfaces as one clear line, redacted like the client's errors."""
-        from . import schema_operations
+        from . import partial_state, schema_operations
         from .errors import FivetranError, IterableConnectionError
 
+        reached: Mapping[str, Any] | None = None
         try:
             return function(*args)
+        except _PartlyWritten as partly:
+            message, reached = f"{operation}: {partly.error}", partly.outputs
         except (IterableConnectionError, schema_operations.ResyncRefusedError, ProviderError) as error:
             message = f"{operation}: {error}"
         except FivetranError as error:
@@ -269,7 +281,10 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
             message = f"{operation}: unexpected {type(error).__name__}: {error}"
         finally:
             self._tell_request_limit()
-        raise ProviderError(self._redact(message)) from None
+        message = self._redact(message)
+        if reached is not None:
+            partial_state.record(reached, message)  # the state holds what was written, not what was before
+        raise ProviderError(message) from None
 
     def _tell_request_limit(self) -> None:
         """Warn, on the resource whose call this is, about this run's share of the account's request limit."""
@@ -282,6 +297,15 @@ class IterableConnectionProvider(dynamic.ResourceProvider):
         with self._lock:
             client = self._client
         return client.redact(text) if client is not None else text
+
+
+class _PartlyWritten(Exception):
+    """An update failed after writing part of the change: its error, and the outputs that describe what Fivetran
+    holds now."""
+
+    def __init__(self, error: Exception, outputs: Mapping[str, Any]) -> None:
+        super().__init__(str(error))
+        self.error, self.outputs = error, outputs
 
 
 def _holds_unknowns(value: Any) -> bool:

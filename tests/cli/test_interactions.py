@@ -1,6 +1,7 @@
 """Where features meet, through the real CLI, in a user's own program: an unpause and a new schema config in one
 `up` (the schema config first), a `destination_schema_names` change that really replaces the connection, a
-replacement's consequences as a warning on the resource, and a plain-text Iterable key warned about."""
+replacement's consequences as a warning on the resource, a plain-text Iterable key warned about, and an update
+that fails half-way recorded as far as it went."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ PROGRAM = textwrap.dedent('''
         destination_schema_names=cfg.get("naming"),
         config={"schema": cfg.get("schema") or "iterable_marketing", "api_key": key},
         schema_config=cfg.get_object("schemaConfig"),
+        sync_frequency=cfg.get_int("frequency"),
+        resync=cfg.get_object("resync"),
     ))
     pulumi.export("webhook", connection.webhook_endpoint)
 ''')
@@ -103,3 +106,26 @@ def test_a_plain_text_key_is_warned_about_on_the_resource(cli, emulator) -> None
     cli.run("config", "rm", "plainKey").check()
     preview = cli.run("preview").check()
     assert "plain string" not in preview.stdout
+
+
+def test_an_update_that_fails_half_way_is_recorded_as_far_as_it_went(cli, emulator) -> None:
+    """A schedule change and a re-sync in one `up`, the re-sync refused: the command fails naming it, the state
+    holds the new schedule (the engine recorded what the provider wrote), the next `up` sends only the re-sync."""
+    cli.run("up", "--yes").check()
+    (connection,) = emulator.connections()
+    cli.run("config", "set", "frequency", "60").check()
+    cli.run("config", "set", "--path", "resync.trigger", "2026-12-02").check()
+    emulator.fault(method="POST", path=f"^/v1/connections/{connection['id']}/resync$", status=409, count=1,
+                   message="A sync is running")
+    failed = cli.run("up", "--yes")
+    assert not failed.ok and "only the re-sync did not start" in failed.stdout, failed.transcript()
+    (resource,) = [r for r in cli.stack_export()["deployment"]["resources"] if r["type"].endswith("Connection")]
+    assert resource["outputs"]["sync_frequency"] == 60 and "resync" not in resource["outputs"], resource["outputs"]
+    assert resource.get("initErrors"), "the engine marks the resource with the error"
+    assert KEY not in str(cli.stack_export()), "the key stays encrypted in what the failed update recorded"
+    before = len(emulator.requests())
+    cli.run("up", "--yes").check()
+    sent = [(r["method"], r["path"]) for r in emulator.requests()[before:] if r["method"] != "GET"]
+    assert sent == [("POST", f"/v1/connections/{connection['id']}/resync")], sent
+    cli.run("preview", "--expect-no-changes").check()
+

@@ -55,6 +55,10 @@ class Emulator:
         """Script a fault, e.g. `fault(method="POST", path="^/v1/connections$", status=503, count=1)`."""
         self.control("POST", "/__emulator/faults", spec)
 
+    def clear_faults(self) -> None:
+        """Disarm every scripted fault."""
+        self.control("DELETE", "/__emulator/faults")
+
     def reset(self) -> None:
         self.control("POST", "/__emulator/reset", {})
 

@@ -51,6 +51,21 @@ def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     return json_format.MessageToDict(struct)
 
 
+def partial_outputs(error: grpc.RpcError) -> dict[str, Any] | None:
+    """The outputs a failed call asked the engine to record (an `ErrorResourceInitFailed` in its status details,
+    as the engine reads them), or None: then the engine keeps the state it had."""
+    from google.rpc import status_pb2
+
+    for key, value in error.trailing_metadata() or ():  # type: ignore[attr-defined]
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                failed = provider_pb2.ErrorResourceInitFailed()
+                if detail.Unpack(failed):
+                    return from_struct(failed.properties)
+    return None
+
+
 def urn(name: str) -> str:
     return f"urn:pulumi:test::{PROJECT}::{TYPE}::{name}"
 
