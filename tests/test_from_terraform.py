@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi_fivetran_iterable.from_terraform import main, program
+from pulumi_fivetran_iterable.from_terraform import main, program, requirements
 from pulumi_fivetran_iterable.terraform_state import StateError, read_state
 from pulumi_fivetran_iterable.validation import check_inputs
+from pulumi_fivetran_iterable.version import __version__
 
 from tests.support.emulator import REPO_ROOT
 
@@ -79,7 +80,7 @@ def test_the_tool_writes_the_project_and_no_key(tmp_path: Path, capsys: pytest.C
     printed = capsys.readouterr()
     assert sorted(p.name for p in out.iterdir()) == ["Pulumi.yaml", "__main__.py", "requirements.txt"]
     assert "virtualenv: venv" in (out / "Pulumi.yaml").read_text()
-    assert "pulumi-fivetran-iterable==" in (out / "requirements.txt").read_text()
+    assert (out / "requirements.txt").read_text() == requirements()  # where this copy was installed from
     written = "".join(p.read_text() for p in out.iterdir()) + printed.out + printed.err
     for key in KEYS:
         assert key not in written
@@ -140,3 +141,20 @@ def test_what_cannot_be_carried_over_is_listed_with_its_reason(tmp_path: Path) -
     comments = " ".join(line.lstrip("# ") for line in program(reading, "changed.tfstate").splitlines()
                         if line.startswith("#"))
     assert "Note: fivetran_connector.marketing_us: auth (api_key) is not carried over" in comments
+
+
+@pytest.mark.parametrize(("direct_url", "line"), [
+    (None, "pulumi-fivetran-iterable==0.2.0"),  # from a package index: no direct_url.json
+    ('{"url": "https://github.com/acme/iterable.git", "subdirectory": "provider",'
+     ' "vcs_info": {"vcs": "git", "commit_id": "0123abc"}}',
+     "pulumi-fivetran-iterable @ git+https://github.com/acme/iterable.git@0123abc#subdirectory=provider"),
+    ('{"url": "file:///home/me/iterable/provider", "dir_info": {"editable": true}}',
+     "pulumi-fivetran-iterable @ file:///home/me/iterable/provider"),
+    ('{"url": "file:///tmp/dist/pulumi_fivetran_iterable-0.2.0-py3-none-any.whl", "archive_info": {}}',
+     "pulumi-fivetran-iterable @ file:///tmp/dist/pulumi_fivetran_iterable-0.2.0-py3-none-any.whl"),
+], ids=["index", "git", "clone", "wheel"])
+def test_requirements_name_where_the_provider_was_installed_from(direct_url: str | None, line: str) -> None:
+    written = requirements(direct_url or "")
+    requirement_lines = [entry for entry in written.splitlines() if entry and not entry.startswith("#")]
+    assert requirement_lines == [line.replace("0.2.0", __version__)]
+

@@ -12,6 +12,7 @@ which read the key from the state when they run (`--key NAME` writes one key int
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -31,6 +32,8 @@ from .terraform_state import (
     read_state,
 )
 from .version import __version__
+
+DISTRIBUTION = "pulumi-fivetran-iterable"
 
 # This provider's defaults: an input whose value equals its default is left out of the program.
 DEFAULTS: dict[str, Any] = {"paused": False, "pause_after_trial": False, "sync_frequency": 360,
@@ -103,11 +106,34 @@ def write_project(reading: Reading, state: Path, out: Path) -> None:
         "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n"
         "# Every preview and up reads each connection first, so a change made in the Fivetran dashboard shows.\n"
         "options:\n  refresh: always\n")
-    (out / "requirements.txt").write_text(
-        "# The provider, at the version that wrote this project. Install it the way you installed it for the\n"
-        "# tool (from a wheel, a path or a git URL) if your package index does not have it.\n"
-        f"pulumi-fivetran-iterable=={__version__}\n")
+    (out / "requirements.txt").write_text(requirements())
     (out / "__main__.py").write_text(program(reading, state.name))
+
+
+def requirements(direct_url: str | None = None) -> str:
+    """`requirements.txt`: the provider from where this copy of it was installed, so that `pip install -r` works
+    as it stands: a package index (at this version), a git URL (at this commit), or a path of this machine (a
+    clone or a wheel; then say so, for CI). `direct_url` is pip's record of a direct install (PEP 610's
+    `direct_url.json`); by default, this installation's."""
+    if direct_url is None:
+        from importlib import metadata
+
+        try:
+            direct_url = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+        except metadata.PackageNotFoundError:
+            direct_url = None
+    pinned = f"{DISTRIBUTION}=={__version__}"
+    origin = json.loads(direct_url) if direct_url else {}
+    url, vcs = origin.get("url", ""), origin.get("vcs_info") or {}
+    subdirectory = f"#subdirectory={origin['subdirectory']}" if origin.get("subdirectory") else ""
+    if vcs.get("vcs") == "git" and url:
+        return ("# The provider, from the git repository this tool was installed from, at the same commit.\n"
+                f"{DISTRIBUTION} @ git+{url}@{vcs.get('commit_id', '')}{subdirectory}\n")
+    if url.startswith("file://"):
+        return ("# The provider, from where this tool was installed on this machine (a clone or a wheel). Elsewhere\n"
+                "# (CI), install it the same way from there, or from your package index:\n"
+                f"#   {pinned}\n{DISTRIBUTION} @ {url}{subdirectory}\n")
+    return f"# The provider, at the version that wrote this project.\n{pinned}\n"
 
 
 def program(reading: Reading, state_name: str) -> str:
