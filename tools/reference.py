@@ -346,6 +346,9 @@ def render() -> str:
             raise Undocumented(f"{kind.__module__}.{kind.__name__} has no docstring")
         add(f"- **`{kind.__name__}`** ({kind.__module__.rsplit('.', 1)[-1]}.py): {doc}")
     add("")
+    add("An update that fails after part of it was written (`the connection's settings were updated, but then: "
+        "...`, or a refused re-sync) leaves the state holding what was written, as Pulumi's native providers do: "
+        "the engine marks the resource with the error, and the next `up` sends only what is missing.\n")
     return "\n".join(out).rstrip() + "\n"
 
 
