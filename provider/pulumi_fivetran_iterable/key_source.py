@@ -48,7 +48,8 @@ class KeySource(StrEnum):
         return {
             KeySource.DECLARED: "the key declared in config.api_key",
             KeySource.SECRETS_MANAGER: "the key in your secrets manager (external_secrets_keys_config)",
-            KeySource.CONNECT_CARD: "the key entered in the connection's Connect Card",
+            KeySource.CONNECT_CARD: ("the key that came with its Connect Card (entered in the card, or the one it had "
+                                     "before, which Fivetran keeps until the card is completed)"),
             KeySource.ADOPTED: "the key the connection had when this program adopted it",
         }[self]
 

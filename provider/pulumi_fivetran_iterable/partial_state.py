@@ -37,10 +37,19 @@ _UNKNOWN = 2  # google.rpc.Code.UNKNOWN: what the SDK's server answers for any e
 
 
 def record(outputs: Mapping[str, Any], message: str) -> bool:
-    """Make the failing `Update` being served carry `outputs` as the resource's state; True when it will."""
+    """Make the failing `Update` being served carry `outputs` as the resource's state; True when it will.
+    Never raises: the update's own error matters more than its record (the state then keeps what it had)."""
     handler = _update_handler(sys._getframe(1))
     if handler is None:
         return False
+    try:
+        _set_details(handler, outputs, message)
+    except Exception:  # noqa: BLE001 - see above
+        return False
+    return True
+
+
+def _set_details(handler: FrameType, outputs: Mapping[str, Any], message: str) -> None:
     context, request, news = handler.f_locals["context"], handler.f_locals["request"], handler.f_locals["news"]
     from google.protobuf import any_pb2  # type: ignore[import-untyped]
     from google.rpc import status_pb2  # type: ignore[import-untyped]
@@ -59,7 +68,6 @@ def record(outputs: Mapping[str, Any], message: str) -> bool:
                                                      inputs=request.news))
     status = status_pb2.Status(code=_UNKNOWN, message=message, details=[detail])
     context.set_trailing_metadata(((_STATUS_DETAILS, status.SerializeToString()),))
-    return True
 
 
 def _update_handler(frame: FrameType | None) -> FrameType | None:

@@ -216,6 +216,7 @@ class Soak:
         self.emulator.control("DELETE", "/__emulator/faults")
         if up_text:
             self._check_rollbacks(before, up_text)
+            self._check_half_way(up_text)
             self.fixes = self._take_fixes(up_text)
 
     def _killed_up(self, target: str) -> None:
@@ -278,6 +279,17 @@ class Soak:
         if taken:
             self.declare()
         return taken
+
+    def _check_half_way(self, text: str) -> None:
+        """An `up` that failed after writing part of an update (a re-sync refused) left the state holding what it
+        wrote: the engine marked each such resource with the error it recorded."""
+        said = text.count("only the re-sync did not start")
+        if not said:
+            return
+        marked = [r for r in self.project.export()["deployment"]["resources"] if r.get("initErrors")]
+        if len(marked) < said:
+            raise Violation("half-way", f"{said} update(s) failed half-way, {len(marked)} recorded: {text[-2000:]}")
+        self.seen["updates recorded half-way"] += said
 
     def _check_rollbacks(self, before: dict[str, dict[str, Any]], text: str) -> None:
         self.seen["rollbacks checked"] += rollbacks_hold(before, self._by_id(), text)

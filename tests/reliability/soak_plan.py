@@ -67,6 +67,8 @@ FAULTS = (
 )
 FAULT_TARGETS = (("POST", CREATE), ("PATCH", ONE_ID), ("DELETE", ONE_ID), ("GET", ONE_ID),
                  ("POST", r"/schemas$"), ("PATCH", r"/schemas$"), ("POST", r"/resync$"), ("*", r"^/v1/"))
+# Fivetran refuses a re-sync while a sync runs: the update's other steps are written by then, and recorded.
+RESYNC_REFUSED = {"method": "POST", "path": r"/resync$", "status": 409, "count": 1, "message": "A sync is running"}
 # A create whose schema config write fails, and whose clean-up DELETE fails too (Fivetran degraded for a while).
 CLEANUP_FAULTS = ({"method": "POST", "path": r"/schemas$", "status": 400, "count": 1},
                   {"method": "DELETE", "path": ONE_ID, "status": 503, "count": 50})
@@ -278,6 +280,8 @@ class Planner:
                 method, path = rng.choice(FAULT_TARGETS)
                 actions.append({"op": "fault", "spec": {"method": method, "path": path, "count": rng.choice((1, 2)),
                                                         **rng.choice(FAULTS)}})
+            if any(a["op"] == "set" and a["field"] == "resync" for a in actions) and rng.random() < 0.5:
+                actions.append({"op": "fault", "spec": dict(RESYNC_REFUSED)})  # after the rest was written
         actions.append({"op": "run", "refresh": rng.random() < 0.3})
         return actions
 
@@ -338,7 +342,11 @@ class Planner:
                     self._set(name, "blocked", sorted(set(entry.blocked) ^ {rng.choice(TABLES)}))]
         if kind == "policy":
             return [self._set(name, "policy", "fail" if entry.policy == "warn" else "warn")]
-        return [self._set(name, "resync", f"r{self.fresh_name()}")]
+        resync = [self._set(name, "resync", f"r{self.fresh_name()}")]
+        if rng.random() < 0.5:  # with a change of settings in the same update: written before the re-sync
+            others = [f for f in FREQUENCIES if f != entry.sync_frequency]
+            return [self._set(name, "sync_frequency", rng.choice(others)), *resync]
+        return resync
 
     @staticmethod
     def _set(name: str, field_name: str, value: Any) -> dict[str, Any]:

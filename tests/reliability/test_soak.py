@@ -67,6 +67,12 @@ def test_every_kind_of_change_is_drawn() -> None:
         same |= naming & model.same_naming
         model.end_round()
     assert replaced and same
+    # An update that fails half-way: a settings change and a re-sync of one connection, the re-sync refused.
+    assert any(("fault", None) in r and any(a["op"] == "fault" and a["spec"].get("status") == 409 for a in round_)
+               and any(a["op"] == "set" and a["field"] == "sync_frequency" and
+                       any(b["op"] == "set" and b["field"] == "resync" and b["name"] == a["name"] for b in round_)
+                       for a in round_)
+               for r, round_ in zip(rounds, history, strict=True))
     # 8: a create's schema config write failing, then its clean-up
     assert any(a["op"] == "fault" and a["spec"]["path"] == r"/schemas$" and a["spec"].get("status") == 400
                for a in actions)
