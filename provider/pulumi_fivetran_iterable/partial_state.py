@@ -19,7 +19,8 @@ have.
 
 Outside the SDK's server (a test calling the provider directly), or if the server's shape ever differs,
 `record` does nothing and returns False: the update fails as before, with the state from before it.
-`tests/test_partial_state.py` pins what this relies on, against the real server.
+`tests/test_partial_state.py` pins what this relies on in the SDK's server, and `tests/test_interactions.py` and
+`tests/cli/test_interactions.py` show it through the real server and the real CLI.
 """
 
 from __future__ import annotations
