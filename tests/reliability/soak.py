@@ -281,15 +281,22 @@ class Soak:
         return taken
 
     def _check_half_way(self, text: str) -> None:
-        """An `up` that failed after writing part of an update (a re-sync refused) left the state holding what it
-        wrote: the engine marked each such resource with the error it recorded."""
-        said = text.count("only the re-sync did not start")
-        if not said:
+        """A connection whose `up` failed with its re-sync refused had the rest of its update written first, and
+        the state holds it (the engine recorded what the provider wrote): its schedule is the declared one."""
+        refused = [line for line in text.splitlines() if "only the re-sync did not start" in line]
+        if not refused:
             return
-        marked = [r for r in self.project.export()["deployment"]["resources"] if r.get("initErrors")]
-        if len(marked) < said:
-            raise Violation("half-way", f"{said} update(s) failed half-way, {len(marked)} recorded: {text[-2000:]}")
-        self.seen["updates recorded half-way"] += said
+        resources = {r["urn"].rsplit("::", 1)[-1]: r for r in self.project.export()["deployment"]["resources"]
+                     if r["type"].endswith("IterableConnection")}
+        for name, connection_id in self._state_ids().items():
+            if name not in self.program or not any(f"'{connection_id}'" in line for line in refused):
+                continue
+            held, declared = resources[name].get("outputs", {}).get("sync_frequency"), self.program[name].sync_frequency
+            if held is None or int(held) != declared:
+                raise Violation("half-way", f"{name}: its re-sync was refused after the rest of its update, yet the "
+                                            f"state holds sync_frequency {held}, not the {declared} written")
+            if resources[name].get("initErrors"):  # something was written before the refusal, and recorded
+                self.seen["updates recorded half-way"] += 1
 
     def _check_rollbacks(self, before: dict[str, dict[str, Any]], text: str) -> None:
         self.seen["rollbacks checked"] += rollbacks_hold(before, self._by_id(), text)
