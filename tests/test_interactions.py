@@ -107,6 +107,15 @@ def complete_card(emulator: Emulator, outs: dict[str, Any], key: str) -> None:
     emulator.complete_connect_card(outs["connect_card_uri"].rsplit("auth=", 1)[1], key)
 
 
+def point_at_vault_outside(emulator: Emulator, stack: Stack, secret: str) -> None:
+    """Someone points the connection at a secret of the vault in the dashboard (its tests run); a refresh sees it."""
+    status, _ = emulator.api("PATCH", f"/connections/{stack.id}", {
+        "external_secrets_manager_id": VAULT, "external_secrets_keys_config": {"api_key": secret},
+        "run_setup_tests": True})
+    assert status == 200
+    stack.refresh()
+
+
 # -- 1. unpausing never comes before the schema config that restricts the first sync --------------------------
 
 
@@ -191,11 +200,8 @@ def test_a_secrets_manager_set_outside_is_undone_by_sending_the_declared_key_aga
     the declared key again, though the state's key and the program's are the same."""
     stack = Stack(engine)
     stack.up(program())
-    status, _ = emulator.api("PATCH", f"/connections/{stack.id}", {
-        "external_secrets_manager_id": VAULT, "external_secrets_keys_config": {"api_key": FAILING_SECRET},
-        "run_setup_tests": True})
-    assert status == 200 and live(emulator)["status"]["setup_state"] == "broken"
-    stack.refresh()
+    point_at_vault_outside(emulator, stack, FAILING_SECRET)
+    assert live(emulator)["status"]["setup_state"] == "broken"
     assert stack.outs["external_secrets_keys_config"] == {"api_key": FAILING_SECRET}
     stack.up(program())
     connection = live(emulator)
@@ -208,11 +214,8 @@ def test_a_failing_key_sent_to_leave_a_secrets_manager_set_outside_puts_that_man
     key source, the one Fivetran had (Fivetran refuses a key and a mapping together)."""
     stack = Stack(engine)
     stack.up(program())
-    status, _ = emulator.api("PATCH", f"/connections/{stack.id}", {
-        "external_secrets_manager_id": VAULT, "external_secrets_keys_config": {"api_key": SECRET},
-        "run_setup_tests": True})
-    assert status == 200 and live(emulator)["status"]["setup_state"] == "connected"
-    stack.refresh()
+    point_at_vault_outside(emulator, stack, SECRET)
+    assert live(emulator)["status"]["setup_state"] == "connected"
     details = stack.failing_up(program(config={"api_key": "invalid-rotated"}))
     assert "so the change was rolled back" in details, details
     connection = live(emulator)
@@ -337,6 +340,22 @@ def test_a_webhook_auth_change_that_fails_after_the_key_moved_is_recorded_and_fi
     connection = live(emulator)
     assert connection["config"]["webhook_auth_type"] == "Basic" and stack.outs["webhook_secret"]
     assert connection["status"]["setup_state"] == "connected" and stack.outs["key_source"] == "declared"
+
+
+def test_a_rolled_back_key_change_records_the_schema_config_written_before_it(engine, emulator) -> None:
+    """A new schema config and a key that fails, in one update: the key goes back, the schema config written
+    first stays in Fivetran, and the state says so (the next `up` does not write it again)."""
+    stack = Stack(engine)
+    stack.up(program())
+    details = stack.failing_up(program(schema_config=BLOCKED, config={"api_key": "invalid-rotated"}))
+    assert "so the change was rolled back" in details and "schema config, written first, is kept" in details
+    held = stack.outs["schema_config"]["tables"] if stack.recorded is not None else {}
+    assert held["list_user_history"]["enabled"] is False and held["user_history"]["columns"]["email"]["hashed"]
+    assert stack.outs["key_source"] == "declared" and stack.outs["config"]["api_key"] == "itbl-meet-canary-4e1"
+    assert live(emulator)["status"]["setup_state"] == "connected"
+    before = len(emulator.requests())
+    stack.up(program(schema_config=BLOCKED))  # the key change given up: nothing is left to write
+    assert writes(emulator, before) == [], writes(emulator, before)
 
 
 def test_an_update_that_fails_before_writing_anything_keeps_the_state(engine, emulator) -> None:

@@ -332,8 +332,13 @@ def _write(client: FivetranClient, connection_id: str, connection: Mapping[str, 
             reached, settings_written = _reached(old, new, auth_written=True), True
         # Last; a refusal keeps its own message: it says the rest of the update is done.
         notice = resync_step() if resync_step else None
-    except (SetupTestsFailedError, KeyWouldBeLostError):
+    except KeyWouldBeLostError:
         raise
+    except SetupTestsFailedError as error:
+        if not schema_written:
+            raise
+        # The settings went back (or the message says what they hold); the schema config written first stays.
+        raise PartlyUpdated(error, dict(old), _Written(None, before, held)) from None
     except (FivetranError, schema_operations.ResyncRefusedError) as error:
         if not (schema_written or settings_written):
             raise
