@@ -40,12 +40,12 @@ from pulumi_fivetran_iterable.settings import DEFAULT_CREATE_LIMIT  # noqa: E402
 from pulumi_fivetran_iterable.throttle import CreateThrottle  # noqa: E402
 
 from bench.cli_scale import log  # noqa: E402
-from tests.support.emulator import REPO_ROOT, Emulator, start_emulator  # noqa: E402
+from tests.support.emulator import Emulator, start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiCli, PulumiResult  # noqa: E402
+from tests.support.stack import users_project  # noqa: E402
 
 GROUP = "warehouse_main"
 
-PROJECT_YAML = "name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
 
 # The inputs both programs declare per connection (the Iterable key is a secret in both).
 PROGRAM_HEAD = """
@@ -168,18 +168,10 @@ class Project:
 
     @classmethod
     def create(cls, tmp: Path, name: str, program: str, emulator: Emulator, count: int) -> Project:
-        root = tmp / name / "project"
-        root.mkdir(parents=True)
-        (root / "Pulumi.yaml").write_text(PROJECT_YAML.format(name=f"floor-{name}"))
-        (root / "__main__.py").write_text(program)
-        if name == "null":
-            (root / "null_provider.py").write_text(NULL_PROVIDER)
-        (root / "venv").symlink_to(REPO_ROOT / "venv")
-        cli = PulumiCli.in_tmp(root, tmp / name / "pulumi")
-        cli.init_stack("bench", plaintext={"fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": "0",
-                                           "count": str(count), "prefix": f"floor_{name}"},
-                       secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
-                               "iterableKey": "itbl-floor-key-0001"})
+        cli = users_project(tmp / name, emulator, program, stack="bench", name=f"floor-{name}",
+                            plaintext={"fivetran:createLimit": "0", "count": str(count), "prefix": f"floor_{name}"},
+                            secret={"iterableKey": "itbl-floor-key-0001"},
+                            files={"null_provider.py": NULL_PROVIDER} if name == "null" else None)
         return cls(name, cli, emulator)
 
     def set_count(self, count: int) -> None:

@@ -52,6 +52,7 @@ from bench import machine  # noqa: E402
 from bench.cli_scale import log  # noqa: E402
 from tests.support.emulator import REPO_ROOT, Emulator, start_emulator  # noqa: E402
 from tests.support.pulumi_cli import PulumiCli, find_pulumi  # noqa: E402
+from tests.support.stack import users_project  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -60,7 +61,6 @@ SKIP_CHECKPOINTS = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 DEFAULT_PARALLEL = 8  # the CLI's default on this machine (4 per CPU); `pulumi preview --help` says it
 LATENCIES = (0.2, 0.1)  # seconds per request: a CI runner's view of Fivetran's API, and its lower end
 PARALLELS = (DEFAULT_PARALLEL, 16)
-PROJECT_YAML = "name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
 PROGRAM = """
 import pulumi
 from pulumi_fivetran_iterable import IterableConnection, IterableConnectionArgs
@@ -103,17 +103,10 @@ class Stack:
 
     @classmethod
     def create(cls, tmp: Path, name: str, emulator: Emulator, count: int, schema_config: bool) -> Stack:
-        root = tmp / name / "project"
-        root.mkdir(parents=True)
-        (root / "Pulumi.yaml").write_text(PROJECT_YAML.format(name=f"latency-{name}"))
-        (root / "__main__.py").write_text(PROGRAM)
-        (root / "venv").symlink_to(REPO_ROOT / "venv")
-        cli = PulumiCli.in_tmp(root, tmp / name / "pulumi")
-        cli.init_stack("bench", plaintext={"fivetran:apiUrl": emulator.base_url, "fivetran:createLimit": "0",
-                                           "count": str(count), "prefix": f"lat_{name}",
-                                           "schemaConfig": str(schema_config).lower()},
-                       secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
-                               "iterableKey": "itbl-latency-key-0001"})
+        cli = users_project(tmp / name, emulator, PROGRAM, stack="bench", name=f"latency-{name}",
+                            plaintext={"fivetran:createLimit": "0", "count": str(count), "prefix": f"lat_{name}",
+                                       "schemaConfig": str(schema_config).lower()},
+                            secret={"iterableKey": "itbl-latency-key-0001"})
         stack = cls(name, cli, emulator)
         # Setup, not measured: the engine writes its state once at the end instead of after every create.
         stack.command("up", "--yes", "--skip-preview", env=SKIP_CHECKPOINTS)

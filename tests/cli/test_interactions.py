@@ -41,10 +41,7 @@ KEY = "itbl-interactions-canary-0c7"
 
 @pytest.fixture
 def cli(tmp_path: Path, emulator: Emulator) -> Iterator[PulumiCli]:
-    cli = users_project(tmp_path, emulator, PROGRAM)
-    cli.run("config", "set", "fivetran:createLimit", "0").check()
-    cli.run("config", "set", "--secret", "key", KEY).check()
-    yield cli
+    yield users_project(tmp_path, emulator, PROGRAM, plaintext={"fivetran:createLimit": "0"}, secret={"key": KEY})
 
 
 def warnings_of(result: PulumiResult, resource: str = "marketing") -> list[str]:

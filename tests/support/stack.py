@@ -114,16 +114,22 @@ class StackProject:
         return [r for r in resources if r["type"].endswith(type_suffix)]
 
 
-def users_project(tmp_dir: Path, emulator: Emulator, program: str, *, stack: str = "dev") -> PulumiCli:
-    """A user's own Pulumi project (not this repository's stack program): `program` as its `__main__.py`, the
-    repository's venv (the package installed there, as a user installs it), a stack talking to `emulator`."""
+def users_project(tmp_dir: Path, emulator: Emulator, program: str, *, stack: str = "dev",
+                  name: str = "users-project", plaintext: Mapping[str, str] | None = None,
+                  secret: Mapping[str, str] | None = None, files: Mapping[str, str] | None = None) -> PulumiCli:
+    """A user's own Pulumi project (not this repository's stack program) in `tmp_dir/project`: `program` as its
+    `__main__.py` (and `files` beside it), the repository's venv (the package installed there, as a user installs
+    it), a stack talking to `emulator`, with the given config besides the provider's."""
     root = tmp_dir / "project"
-    root.mkdir()
-    (root / "Pulumi.yaml").write_text("name: users-project\nruntime:\n  name: python\n  options:\n"
+    root.mkdir(parents=True)
+    (root / "Pulumi.yaml").write_text(f"name: {name}\nruntime:\n  name: python\n  options:\n"
                                       "    virtualenv: venv\n")
     (root / "__main__.py").write_text(program)
+    for file_name, text in (files or {}).items():
+        (root / file_name).write_text(text)
     (root / "venv").symlink_to(REPO_ROOT / "venv")
     cli = PulumiCli.in_tmp(root, tmp_dir / "pulumi")
-    cli.init_stack(stack, plaintext={"fivetran:apiUrl": emulator.base_url},
-                   secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret})
+    cli.init_stack(stack, plaintext={"fivetran:apiUrl": emulator.base_url, **(plaintext or {})},
+                   secret={"fivetran:apiKey": emulator.api_key, "fivetran:apiSecret": emulator.api_secret,
+                           **(secret or {})})
     return cli
